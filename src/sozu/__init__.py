@@ -1,0 +1,1 @@
+"""Sozu: microcredit disbursements in USDC on Stellar."""
