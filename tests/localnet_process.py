@@ -37,14 +37,23 @@ class LocalNet:
 
     def start(self, timeout: float = 30.0) -> LocalNet:
         self.url = f"http://127.0.0.1:{self.port}"
-        log = open(self.data_dir / "localnet.log", "ab")  # noqa: SIM115 - lives with the process
+        log = open(self.data_dir / "localnet.log", "ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "sozu.cli", "localnet",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--data", str(self.data_dir),
-                "--close-seconds", str(self.close_seconds),
-                "--max-ops-per-ledger", str(self.max_ops_per_ledger),
+                sys.executable,
+                "-m",
+                "sozu.cli",
+                "localnet",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data",
+                str(self.data_dir),
+                "--close-seconds",
+                str(self.close_seconds),
+                "--max-ops-per-ledger",
+                str(self.max_ops_per_ledger),
                 *self.extra_args,
             ],
             stdout=log,

@@ -30,7 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sozu.audit",
     "sozu.orgs",
+    "sozu.beneficiaries",
     "sozu.disbursements",
+    "sozu.webhooks",
 ]
 
 MIDDLEWARE = [

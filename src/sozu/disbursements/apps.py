@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DisbursementsConfig(AppConfig):
+    name = "sozu.disbursements"
+    verbose_name = "Disbursements"

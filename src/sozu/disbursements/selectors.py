@@ -1,0 +1,143 @@
+"""Reads for the API, the CLI and (later) the dashboard; always scoped to one organization."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+
+from sozu.disbursements.models import Batch, Payout
+from sozu.errors import SozuError, message_for
+from sozu.orgs.models import Organization
+
+
+def batch_get(*, organization: Organization, batch_id: int) -> Batch:
+    batch = Batch.objects.filter(organization=organization, pk=batch_id).first()
+    if batch is None:
+        raise SozuError("not_found")
+    return batch
+
+
+def payout_get(*, organization: Organization, payout_id: int) -> Payout:
+    payout = Payout.objects.filter(organization=organization, pk=payout_id).first()
+    if payout is None:
+        raise SozuError("not_found")
+    return payout
+
+
+def batch_stats(batch: Batch) -> dict[str, Any]:
+    rows = batch.lines.values("status").annotate(n=Count("id"), total=Sum("amount"))
+    by_status = {
+        r["status"]: {"count": r["n"], "amount": str(r["total"] or Decimal(0))} for r in rows
+    }
+    paid = by_status.get(Payout.Status.PAID, {"count": 0, "amount": "0"})
+    duration = None
+    if batch.started_at:
+        end = batch.finished_at
+        if end:
+            duration = (end - batch.started_at).total_seconds()
+    return {
+        "lines": batch.line_count,
+        "total_amount": str(batch.total_amount),
+        "paid_count": paid["count"],
+        "paid_amount": paid["amount"],
+        "by_status": by_status,
+        "duration_seconds": duration,
+    }
+
+
+def payout_as_dict(p: Payout) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "batch_id": p.batch_id,
+        "line": p.line_number if p.batch_id else None,
+        "destination": p.destination,
+        "beneficiary_id": p.beneficiary_id,
+        "amount": str(p.amount),
+        "memo": p.memo,
+        "status": p.status,
+        "tx_hash": p.tx_hash or None,
+        "ledger": p.ledger,
+        "failure_code": p.failure_code or None,
+        "failure_reason": message_for(p.failure_code) if p.failure_code else None,
+        "created_at": p.created_at.isoformat() if p.created_at else None,
+        "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+    }
+
+
+def batch_as_dict(batch: Batch) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "name": batch.name,
+        "status": batch.status,
+        "pause_code": batch.pause_code or None,
+        "pause_reason": message_for(batch.pause_code) if batch.pause_code else None,
+        "created_at": batch.created_at.isoformat(),
+        "started_at": batch.started_at.isoformat() if batch.started_at else None,
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "stats": batch_stats(batch),
+    }
+
+
+def batch_lines(*, batch: Batch, status: str | None = None) -> QuerySet[Payout]:
+    qs = batch.lines.select_related("beneficiary").order_by("line_number", "id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+EXPORT_COLUMNS = [
+    "line",
+    "payout_id",
+    "beneficiary_id",
+    "full_name",
+    "national_id",
+    "email",
+    "phone",
+    "destination",
+    "amount",
+    "memo",
+    "status",
+    "tx_hash",
+    "ledger",
+    "failure_code",
+    "failure_reason",
+    "paid_at",
+]
+
+
+def batch_export_csv(*, batch: Batch) -> Iterator[str]:
+    """The batch's lines with beneficiary contact details, for reconciliation (streamed)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    yield buf.getvalue()
+    for p in batch_lines(batch=batch).iterator(chunk_size=2000):
+        buf.seek(0)
+        buf.truncate()
+        b = p.beneficiary
+        writer.writerow(
+            [
+                p.line_number,
+                p.pk,
+                p.beneficiary_id or "",
+                b.full_name if b else "",
+                b.national_id if b else "",
+                b.email if b else "",
+                b.phone if b else "",
+                p.destination,
+                p.amount,
+                p.memo,
+                p.status,
+                p.tx_hash,
+                p.ledger or "",
+                p.failure_code,
+                message_for(p.failure_code) if p.failure_code else "",
+                p.paid_at.isoformat() if p.paid_at else "",
+            ]
+        )
+        yield buf.getvalue()

@@ -1,0 +1,3 @@
+"""URLs of the disbursement API."""
+
+urlpatterns: list[object] = []

@@ -1,0 +1,227 @@
+"""The worker: packs, submits and settles payments from state in the database.
+
+Several workers (also on several machines sharing PostgreSQL) cooperate through row locks
+(`skip_locked`) and leases on envelopes; the worker keeps nothing critical in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections, connection
+from django.db.models import Q
+from django.utils import timezone
+
+from sozu.disbursements.models import PaymentTransaction, Payout
+from sozu.disbursements.services import engine
+from sozu.orgs.models import Organization
+from sozu.stellar import network
+from sozu.stellar.horizon import TxOutcome
+from sozu.stellar.results import Verdict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FeePolicy:
+    """Per-operation fee: follow fee_stats when the network is busy, never above the org max."""
+
+    refresh_seconds: float = 5.0
+    _fee: int = 100
+    _at: float = 0.0
+    surge_factor: int = 1
+
+    def per_op(self, org: Organization) -> int:
+        if time.monotonic() - self._at > self.refresh_seconds:
+            try:
+                stats = network.client().fee_stats()
+                busy = stats.capacity_usage >= 0.8
+                self._fee = max(stats.last_ledger_base_fee, stats.p70 if busy else 0, 100)
+            except Exception:  # keep the last known fee if fee_stats is unavailable
+                log.warning("fee_stats unavailable; keeping %s stroops", self._fee)
+            self._at = time.monotonic()
+        return min(self._fee * self.surge_factor, org.max_fee_per_op)
+
+
+@dataclass
+class Concurrency:
+    """Additive increase, multiplicative decrease of envelopes in flight per organization."""
+
+    limits: dict[int, int] = field(default_factory=dict)
+
+    def limit(self, org: Organization) -> int:
+        return self.limits.setdefault(org.pk, org.max_in_flight)
+
+    def observe(self, org_id: int, maximum: int, outcome: TxOutcome | None) -> None:
+        current = self.limits.get(org_id, maximum)
+        if outcome is not None and outcome.verdict is Verdict.UNKNOWN:
+            self.limits[org_id] = max(1, current // 2)  # the network pushes back
+        else:
+            self.limits[org_id] = min(maximum, current + 1)
+
+
+class Worker:
+    def __init__(
+        self,
+        name: str,
+        *,
+        threads: int = 16,
+        poll_seconds: float = 0.1,
+        only_batch: int | None = None,
+    ) -> None:
+        self.name = name
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"sozu-{name}")
+        self.poll_seconds = poll_seconds
+        self.signers = engine.SignerCache()
+        self.fees = FeePolicy()
+        self.concurrency = Concurrency()
+        self.inflight: dict[int, tuple[Future[TxOutcome | None], int, int]] = {}
+        self.stop_event = threading.Event()
+        self.only_batch = only_batch
+        self._latest: tuple[float, int] = (0.0, 0)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def adopt_own_leases(self) -> int:
+        """After a restart, envelopes this worker held are rechecked at once."""
+        return PaymentTransaction.objects.filter(
+            lease_owner=self.name, status__in=PaymentTransaction.UNSETTLED
+        ).update(next_check_at=timezone.now(), outcome_ever_unknown=True)
+
+    def run(self, *, until_idle: bool = False, on_tick: Callable[[], None] | None = None) -> None:
+        self.adopt_own_leases()
+        try:
+            while not self.stop_event.is_set():
+                busy = self.tick()
+                if on_tick:
+                    on_tick()
+                if until_idle and not busy and not self.inflight and not self._pending_work():
+                    break
+                if not busy:
+                    self.stop_event.wait(self.poll_seconds)
+        finally:
+            self.drain()
+
+    def drain(self) -> None:
+        for fut, _, _ in list(self.inflight.values()):
+            try:
+                fut.result(timeout=120)
+            except Exception:
+                log.exception("envelope task failed while draining")
+        self.inflight.clear()
+        self.pool.shutdown(wait=True)
+
+    # --- one step ------------------------------------------------------------------------
+    def tick(self) -> bool:
+        self._reap()
+        busy = self._recheck_due()
+        for org in self._orgs_with_work():
+            busy |= self._fill(org)
+        return busy
+
+    def latest_ledger(self) -> int:
+        at, value = self._latest
+        if time.monotonic() - at > 0.5:
+            value = network.client().latest_ledger()
+            self._latest = (time.monotonic(), value)
+        return value
+
+    def _reap(self) -> None:
+        for tx_id, (fut, org_id, maximum) in list(self.inflight.items()):
+            if not fut.done():
+                continue
+            del self.inflight[tx_id]
+            try:
+                outcome = fut.result()
+            except Exception:
+                log.exception("envelope task failed", extra={"tx_id": tx_id})
+                # The envelope stays unsettled; its lease runs out and it is rechecked.
+                PaymentTransaction.objects.filter(pk=tx_id).update(
+                    next_check_at=timezone.now(), outcome_ever_unknown=True
+                )
+                outcome = None
+            self.concurrency.observe(org_id, maximum, outcome)
+            if outcome is not None and outcome.tx_code == "tx_insufficient_fee":
+                self.fees.surge_factor = min(self.fees.surge_factor * 2, 64)
+
+    def _run(self, fn: Callable[..., TxOutcome | None], tx_id: int, org: Organization) -> None:
+        def task() -> TxOutcome | None:
+            try:
+                return fn(tx_id=tx_id, worker=self.name)
+            finally:
+                connection.close()  # threads are reused; never keep a broken connection
+
+        self.inflight[tx_id] = (self.pool.submit(task), org.pk, org.max_in_flight)
+
+    def _recheck_due(self) -> bool:
+        now = timezone.now()
+        due = (
+            PaymentTransaction.objects.filter(status__in=PaymentTransaction.UNSETTLED)
+            .filter(Q(lease_owner=self.name) | Q(lease_owner="") | Q(lease_until__lt=now))
+            .filter(Q(next_check_at__lte=now) | Q(lease_until__lt=now))
+            .exclude(pk__in=list(self.inflight))
+            .select_related("organization")
+            .order_by("next_check_at")[:50]
+        )
+        busy = False
+        for tx in due:
+            claimed = PaymentTransaction.objects.filter(
+                Q(lease_owner=self.name) | Q(lease_owner="") | Q(lease_until__lt=now),
+                pk=tx.pk,
+                status__in=PaymentTransaction.UNSETTLED,
+            ).update(
+                lease_owner=self.name,
+                lease_until=now + engine.LEASE,
+                next_check_at=now + engine.LEASE,
+            )
+            if claimed:
+                self._run(engine.recheck, tx.pk, tx.organization)
+                busy = True
+        return busy
+
+    def _orgs_with_work(self) -> list[Organization]:
+        qs = Payout.objects.filter(status=Payout.Status.QUEUED)
+        if self.only_batch is not None:
+            qs = qs.filter(batch_id=self.only_batch)
+        org_ids = set(qs.values_list("organization_id", flat=True).distinct())
+        return list(Organization.objects.filter(pk__in=org_ids))
+
+    def _pending_work(self) -> bool:
+        txs = PaymentTransaction.objects.filter(status__in=PaymentTransaction.UNSETTLED)
+        queued = Payout.objects.filter(status=Payout.Status.QUEUED)
+        if self.only_batch is not None:
+            txs = txs.filter(attempts__payout__batch_id=self.only_batch)
+            queued = queued.filter(batch_id=self.only_batch)
+        return (
+            txs.exists()
+            or queued.filter(Q(batch__isnull=True) | Q(batch__status="executing")).exists()
+        )
+
+    def _fill(self, org: Organization) -> bool:
+        engine.payouts_check_destinations(organization=org, actor=f"worker:{self.name}")
+        busy = False
+        mine = sum(1 for _, o, _ in self.inflight.values() if o == org.pk)
+        latest = self.latest_ledger()
+        fee = self.fees.per_op(org)
+        while mine < self.concurrency.limit(org):
+            packed = engine.pack_transaction(
+                organization=org,
+                worker=self.name,
+                latest_ledger=latest,
+                fee_per_op=fee,
+                signers=self.signers,
+            )
+            if packed is None:
+                break
+            self._run(engine.submit, packed.tx_id, org)
+            mine += 1
+            busy = True
+        return busy
+
+
+def close_db() -> None:
+    close_old_connections()

@@ -1,0 +1,138 @@
+"""One application error: a stable code, a translatable message, an HTTP status, details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+#: code → (message template, HTTP status). Templates use %(name)s placeholders.
+MESSAGES: dict[str, tuple[Promise, int]] = {
+    # input
+    "invalid_address": (_("“%(address)s” is not a valid Stellar address (G… or M…)."), 400),
+    "amount_missing": (_("The amount is missing."), 400),
+    "amount_invalid": (_("“%(value)s” is not a valid amount."), 400),
+    "amount_float": (_("Amounts must be sent as strings, not floating-point numbers."), 400),
+    "amount_not_positive": (_("The amount must be greater than zero."), 400),
+    "amount_too_precise": (_("The amount %(value)s has more than 7 decimal places."), 400),
+    "amount_too_large": (_("The amount %(value)s is too large."), 400),
+    "memo_too_long": (_("The memo is longer than 28 bytes."), 400),
+    "destination_missing": (_("Each line needs a destination address or a beneficiary id."), 400),
+    "destination_ambiguous": (
+        _("Give either a destination address or a beneficiary id, not both."),
+        400,
+    ),
+    "unknown_beneficiary": (
+        _("Beneficiary %(beneficiary_id)s does not exist in this organization."),
+        400,
+    ),
+    "beneficiary_not_approved": (_("Beneficiary %(beneficiary_id)s is not approved."), 400),
+    "beneficiary_exists": (_("A beneficiary with address %(address)s already exists."), 409),
+    "duplicate_line": (
+        _("Line %(line)s repeats line %(first_line)s (same destination, amount and memo)."),
+        400,
+    ),
+    "csv_malformed": (_("The CSV file could not be read: %(reason)s."), 400),
+    "csv_missing_column": (_("The CSV file needs the columns %(columns)s."), 400),
+    "file_too_large": (_("The file is larger than %(max_bytes)s bytes."), 413),
+    "empty_batch": (_("The batch has no lines."), 400),
+    "too_many_lines": (_("The batch has %(count)s lines; the maximum is %(max)s."), 400),
+    "line_over_max": (_("The amount %(amount)s is over the maximum per payout (%(max)s)."), 400),
+    "batch_over_max": (
+        _("The batch total %(total)s is over the maximum per batch (%(max)s)."),
+        400,
+    ),
+    "daily_cap_exceeded": (
+        _("This would pay %(total)s in 24 hours; the daily cap is %(cap)s."),
+        400,
+    ),
+    "org_underfunded": (
+        _("The organization's wallet has %(available)s USDC available; %(needed)s are needed."),
+        409,
+    ),
+    "invalid_lines": (_("%(count)s lines are invalid; nothing was saved."), 400),
+    "invalid_json": (_("The request body is not valid JSON."), 400),
+    "invalid_field": (_("The field “%(field)s” is missing or invalid."), 400),
+    # access
+    "unauthenticated": (_("A valid API key is required."), 401),
+    "org_not_found": (_("The organization “%(slug)s” does not exist."), 404),
+    "not_found": (_("Not found."), 404),
+    "idempotency_conflict": (
+        _("This Idempotency-Key was already used with a different request."),
+        422,
+    ),
+    "idempotency_in_progress": (
+        _("A request with this Idempotency-Key is still being processed."),
+        409,
+    ),
+    # state
+    "invalid_transition": (_("A %(object)s that is %(status)s cannot be %(action)s."), 409),
+    "no_channels": (_("The organization has no channel accounts to pay from."), 409),
+    "wallet_secret_missing": (_("The organization's wallet secret is not available to sign."), 409),
+    "network_unavailable": (_("The Stellar network could not be reached: %(detail)s."), 503),
+    "webhook_url_invalid": (_("Webhook URLs must use HTTPS."), 400),
+    # why a payout failed (shown per line)
+    "destination_not_found": (_("The destination account does not exist on the network."), 400),
+    "destination_no_trustline": (_("The destination has no USDC trustline."), 400),
+    "destination_not_authorized": (_("The destination is not authorized to hold USDC."), 400),
+    "op_no_trust": (_("The destination has no USDC trustline."), 400),
+    "op_no_destination": (_("The destination account does not exist on the network."), 400),
+    "op_not_authorized": (_("The destination is not authorized to hold USDC."), 400),
+    "op_line_full": (_("The destination's USDC trustline limit would be exceeded."), 400),
+    "op_malformed": (_("The network refused the payment as malformed."), 400),
+    "op_no_issuer": (_("The USDC issuer does not exist on this network."), 400),
+    "op_low_reserve": (_("The destination does not have the XLM reserve required."), 400),
+    "op_underfunded": (_("The organization's wallet does not have enough USDC."), 409),
+    "op_src_no_trust": (_("The organization's wallet has no USDC trustline."), 409),
+    "op_src_not_authorized": (_("The organization's wallet is not authorized to send USDC."), 409),
+    "op_bad_auth": (_("The organization's signers are not enough to authorize the payment."), 409),
+    "tx_bad_auth": (_("The transaction signatures were not accepted by the network."), 409),
+    "tx_insufficient_balance": (_("A channel account has no XLM left to pay network fees."), 409),
+    "tx_no_source_account": (_("A channel account does not exist on the network."), 409),
+    "too_many_retries": (
+        _("The network kept refusing this payment; it was stopped after %(retries)s tries."),
+        409,
+    ),
+    "cancelled_by_user": (_("Cancelled by %(actor)s."), 409),
+}
+
+
+class SozuError(Exception):
+    """A refusal the user can understand: code is stable, message is translated on display."""
+
+    def __init__(
+        self, code: str, *, errors: list[dict[str, Any]] | None = None, **params: Any
+    ) -> None:
+        self.code = code
+        self.params = params
+        self.errors = errors or []
+        super().__init__(code)
+
+    @property
+    def status(self) -> int:
+        return MESSAGES.get(self.code, (None, 400))[1]
+
+    @property
+    def message(self) -> str:
+        return message_for(self.code, self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.params:
+            body["params"] = {k: str(v) for k, v in self.params.items()}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def message_for(code: str, params: dict[str, Any] | None = None) -> str:
+    """The message for `code` in the active language (codes without one fall back to the code)."""
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return code
+    text = str(entry[0])  # the lazy proxy translates into the active language
+    try:
+        return text % {k: v for k, v in (params or {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return text

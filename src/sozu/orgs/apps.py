@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgsConfig(AppConfig):
+    name = "sozu.orgs"
+    verbose_name = "Organizations"

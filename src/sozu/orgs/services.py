@@ -1,0 +1,161 @@
+"""Creating organizations with their wallets and channels; API keys; who signs for a key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from stellar_sdk import Keypair
+
+from sozu.audit.services import Entry, audit_record
+from sozu.errors import SozuError
+from sozu.orgs.masterkey import master_box
+from sozu.orgs.models import ApiKey, Organization, StoredSecret
+from sozu.stellar import network
+from sozu.stellar.signers import KeypairSigner, Signer
+
+API_KEY_PREFIX = "sozu"
+
+
+def signer_for(public_key: str) -> Signer:
+    """The signer that holds `public_key`: the environment's org secret, or a stored one."""
+    env_secret = settings.ORG_DISBURSEMENT_SECRET
+    if env_secret:
+        env_signer = KeypairSigner(env_secret)
+        if env_signer.public_key == public_key:
+            return env_signer
+    stored = StoredSecret.objects.filter(public_key=public_key).first()
+    if stored is None:
+        raise SozuError("wallet_secret_missing")
+    return KeypairSigner(master_box().decrypt(stored.ciphertext))
+
+
+def wallet_keypair(organization: Organization) -> Keypair:
+    """The org wallet as a Keypair, for setup transactions built with the SDK's builder."""
+    public_key = organization.wallet_public_key
+    stored = StoredSecret.objects.filter(public_key=public_key).first()
+    if stored is not None:
+        return Keypair.from_secret(master_box().decrypt(stored.ciphertext))
+    if settings.ORG_DISBURSEMENT_SECRET:
+        kp = Keypair.from_secret(settings.ORG_DISBURSEMENT_SECRET)
+        if kp.public_key == public_key:
+            return kp
+    raise SozuError("wallet_secret_missing")
+
+
+def organization_create(
+    *,
+    slug: str,
+    name: str,
+    actor: str,
+    use_env_secret: bool = False,
+    fund_xlm: Decimal = Decimal("10000"),
+    fund_usdc: Decimal = Decimal(0),
+    channels: int = 12,
+) -> Organization:
+    """A new organization whose wallet exists on the network with a USDC trustline.
+
+    The wallet is `ORG_DISBURSEMENT_SECRET` (when `use_env_secret`) or a new keypair whose
+    secret is stored encrypted. On the local network the wallet is funded by the network.
+    """
+    if Organization.objects.filter(slug=slug).exists():
+        raise SozuError("invalid_field", field="slug")
+    if use_env_secret:
+        if not settings.ORG_DISBURSEMENT_SECRET:
+            raise SozuError("wallet_secret_missing")
+        wallet = Keypair.from_secret(settings.ORG_DISBURSEMENT_SECRET)
+    else:
+        wallet = Keypair.random()
+    box = master_box()
+    with transaction.atomic():
+        org = Organization.objects.create(
+            slug=slug,
+            name=name,
+            wallet_public_key=wallet.public_key,
+            max_in_flight=max(1, channels),
+        )
+        if not use_env_secret:
+            # Stored before the wallet is funded: a crash must never strand funded keys.
+            StoredSecret.objects.create(
+                organization=org,
+                public_key=wallet.public_key,
+                role=StoredSecret.Role.WALLET,
+                ciphertext=box.encrypt(wallet.secret),
+            )
+        audit_record(
+            organization_id=org.pk,
+            entry=Entry(
+                actor,
+                "organization.created",
+                "organization",
+                org.pk,
+                {"slug": slug, "wallet": wallet.public_key},
+            ),
+        )
+    exists = network.client().account(wallet.public_key) is not None
+    if network.is_local_network(settings.NETWORK_PASSPHRASE):
+        if not exists or fund_usdc > 0:
+            network.localnet_fund(
+                wallet.public_key, xlm=fund_xlm if not exists else Decimal(0), usdc=fund_usdc
+            )
+    elif not exists:
+        raise SozuError(
+            "network_unavailable", detail=f"fund {wallet.public_key} with XLM, then run this again"
+        )
+    network.ensure_trustline(wallet, network.usdc_asset())
+    if channels:
+        from sozu.disbursements.services.channels import channels_add
+
+        channels_add(organization=org, count=channels, actor=actor)
+    return org
+
+
+def apikey_create(*, organization: Organization, name: str, actor: str) -> tuple[ApiKey, str]:
+    """A new API key; the plaintext is returned once and only its hash is kept."""
+    prefix = secrets.token_hex(4)
+    token = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            organization=organization,
+            name=name,
+            prefix=prefix,
+            key_hash=hashlib.sha256(token.encode()).hexdigest(),
+        )
+        audit_record(
+            organization_id=organization.pk,
+            entry=Entry(
+                actor, "apikey.created", "apikey", key.pk, {"prefix": prefix, "name": name}
+            ),
+        )
+    return key, token
+
+
+def apikey_revoke(*, key: ApiKey, actor: str) -> None:
+    with transaction.atomic():
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        audit_record(
+            organization_id=key.organization_id,
+            entry=Entry(actor, "apikey.revoked", "apikey", key.pk, {"prefix": key.prefix}),
+        )
+
+
+def apikey_authenticate(token: str) -> ApiKey | None:
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    key = (
+        ApiKey.objects.select_related("organization")
+        .filter(prefix=parts[1], revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        return None
+    if not hmac.compare_digest(key.key_hash, hashlib.sha256(token.encode()).hexdigest()):
+        return None
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key

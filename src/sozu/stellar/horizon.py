@@ -1,0 +1,257 @@
+"""The one client through which Sozu talks to Horizon (the local network, testnet or pubnet)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from stellar_sdk import Server, xdr
+from stellar_sdk.client.requests_client import RequestsClient
+from stellar_sdk.exceptions import (
+    BadRequestError,
+    BadResponseError,
+    BaseHorizonError,
+    ConnectionError,
+    NotFoundError,
+)
+
+from sozu.stellar import metrics
+from sozu.stellar.results import Verdict, classify_op_code, classify_tx_code
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trustline:
+    balance: Decimal
+    limit: Decimal
+    authorized: bool
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    sequence: int
+    native_balance: Decimal
+    trustlines: dict[tuple[str, str], Trustline] = field(default_factory=dict)
+
+    def trustline(self, code: str, issuer: str) -> Trustline | None:
+        return self.trustlines.get((code, issuer))
+
+
+@dataclass(frozen=True)
+class FeeStats:
+    last_ledger_base_fee: int
+    p50: int
+    p70: int
+    p90: int
+    capacity_usage: Decimal
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """What the network says about one envelope.
+
+    `verdict` is PAID (included, successful), a failure class, or UNKNOWN (no answer that
+    proves anything: timeouts, 5xx, connection errors, 429).
+    """
+
+    verdict: Verdict
+    hash: str
+    ledger: int | None = None
+    included: bool = False
+    tx_code: str | None = None
+    op_codes: tuple[str, ...] = ()
+    http_status: int | None = None
+    detail: str = ""
+
+
+def _snake(name: str) -> str:
+    return name.lower()
+
+
+def _op_code_name(op_result: xdr.OperationResult) -> str:
+    """Horizon's op code name (`op_no_trust`) from an XDR operation result."""
+    outer = op_result.code.name  # opINNER, opBAD_AUTH, opNO_ACCOUNT, ...
+    if outer != "opINNER":
+        if outer == "opNO_ACCOUNT":
+            return "op_no_source_account"
+        return "op_" + _snake(outer[2:])
+    tr = op_result.tr
+    assert tr is not None
+    for attr in ("payment_result", "create_account_result", "change_trust_result"):
+        inner = getattr(tr, attr, None)
+        if inner is not None:
+            name: str = inner.code.name  # PAYMENT_NO_TRUST / CREATE_ACCOUNT_LOW_RESERVE
+            if name.endswith("_SUCCESS"):
+                return "op_success"
+            prefix = {
+                "payment_result": "PAYMENT_",
+                "create_account_result": "CREATE_ACCOUNT_",
+                "change_trust_result": "CHANGE_TRUST_",
+            }[attr]
+            return "op_" + _snake(name.removeprefix(prefix))
+    return "op_unknown"
+
+
+def decode_result_xdr(result_xdr: str) -> tuple[str, tuple[str, ...]]:
+    """(transaction code, operation codes) from a TransactionResult, looking inside fee bumps."""
+    result = xdr.TransactionResult.from_xdr(result_xdr).result
+    code = result.code.name  # txSUCCESS, txFAILED, txFEE_BUMP_INNER_FAILED, ...
+    results = result.results
+    if result.inner_result_pair is not None:
+        inner = result.inner_result_pair.result.result
+        code = inner.code.name
+        results = inner.results
+    tx_code = "tx_" + _snake(code[2:])
+    ops = tuple(_op_code_name(r) for r in (results or []))
+    return tx_code, ops
+
+
+def verdict_for(tx_code: str, op_codes: tuple[str, ...]) -> Verdict:
+    if tx_code != "tx_failed":
+        return classify_tx_code(tx_code)
+    verdicts = {classify_op_code(c) for c in op_codes if c not in ("op_success",)}
+    if Verdict.PAUSE in verdicts:
+        return Verdict.PAUSE
+    return Verdict.LINE_FAILED
+
+
+class HorizonClient:
+    """Synchronous Horizon access with no hidden retries: every outcome reaches the caller."""
+
+    def __init__(self, url: str, passphrase: str, *, timeout: int = 35, pool_size: int = 32):
+        self.url = url.rstrip("/")
+        self.passphrase = passphrase
+        self._client = RequestsClient(
+            num_retries=0, pool_size=pool_size, request_timeout=timeout, post_timeout=timeout
+        )
+        self.server = Server(self.url, client=self._client)
+
+    # --- reads -----------------------------------------------------------------------
+    def root(self) -> dict[str, Any]:
+        return dict(self.server.root().call())
+
+    def latest_ledger(self) -> int:
+        return int(self.root()["history_latest_ledger"])
+
+    def account(self, address: str) -> AccountInfo | None:
+        started = time.perf_counter()
+        try:
+            data = self.server.accounts().account_id(address).call()
+        except NotFoundError:
+            return None
+        finally:
+            metrics.observe_horizon("account", time.perf_counter() - started)
+        lines: dict[tuple[str, str], Trustline] = {}
+        native = Decimal(0)
+        for b in data["balances"]:
+            if b["asset_type"] == "native":
+                native = Decimal(b["balance"])
+            elif "asset_code" in b:
+                lines[(b["asset_code"], b["asset_issuer"])] = Trustline(
+                    balance=Decimal(b["balance"]),
+                    limit=Decimal(b["limit"]),
+                    authorized=bool(b.get("is_authorized", True)),
+                )
+        return AccountInfo(
+            account_id=data["account_id"],
+            sequence=int(data["sequence"]),
+            native_balance=native,
+            trustlines=lines,
+        )
+
+    def fee_stats(self) -> FeeStats:
+        data = self.server.fee_stats().call()
+        charged = data["fee_charged"]
+        return FeeStats(
+            last_ledger_base_fee=int(data["last_ledger_base_fee"]),
+            p50=int(charged["p50"]),
+            p70=int(charged["p70"]),
+            p90=int(charged["p90"]),
+            capacity_usage=Decimal(str(data.get("ledger_capacity_usage", "0"))),
+        )
+
+    def transaction(self, tx_hash: str) -> TxOutcome | None:
+        """The included transaction with this hash, or None if Horizon has not seen it."""
+        started = time.perf_counter()
+        try:
+            data = self.server.transactions().transaction(tx_hash).call()
+        except NotFoundError:
+            return None
+        finally:
+            metrics.observe_horizon("transaction", time.perf_counter() - started)
+        return self._included(tx_hash, data)
+
+    # --- submission --------------------------------------------------------------------
+    def submit(self, envelope_xdr: str, tx_hash: str) -> TxOutcome:
+        """POST /transactions and classify the answer; never raises for network trouble."""
+        started = time.perf_counter()
+        try:
+            data = self.server.submit_transaction(envelope_xdr, skip_memo_required_check=True)
+        except BadRequestError as exc:
+            metrics.observe_horizon("submit", time.perf_counter() - started, str(exc.status))
+            return self._problem(tx_hash, exc)
+        except (BadResponseError, BaseHorizonError) as exc:
+            metrics.observe_horizon("submit", time.perf_counter() - started, str(exc.status))
+            return TxOutcome(
+                Verdict.UNKNOWN,
+                tx_hash,
+                http_status=exc.status,
+                detail=str(exc.title or exc.status),
+            )
+        except ConnectionError as exc:
+            metrics.observe_horizon("submit", time.perf_counter() - started, "connection")
+            return TxOutcome(Verdict.UNKNOWN, tx_hash, detail=f"connection error: {exc}")
+        metrics.observe_horizon("submit", time.perf_counter() - started, "200")
+        return self._included(tx_hash, data)
+
+    def _included(self, tx_hash: str, data: dict[str, Any]) -> TxOutcome:
+        tx_code, op_codes = decode_result_xdr(data["result_xdr"])
+        successful = bool(data.get("successful"))
+        verdict = Verdict.PAID if successful else verdict_for(tx_code, op_codes)
+        return TxOutcome(
+            verdict,
+            tx_hash,
+            ledger=int(data["ledger"]),
+            included=True,
+            tx_code=tx_code,
+            op_codes=op_codes,
+            http_status=200,
+        )
+
+    def _problem(self, tx_hash: str, exc: BadRequestError) -> TxOutcome:
+        status = exc.status
+        extras = exc.extras or {}
+        codes = extras.get("result_codes") or {}
+        if status == 429 or not codes:
+            # Rate limited, or a 4xx without result codes: nothing proves it was not included.
+            return TxOutcome(
+                Verdict.UNKNOWN, tx_hash, http_status=status, detail=str(exc.title or status)
+            )
+        tx_code = str(codes.get("transaction", ""))
+        inner = codes.get("inner_transaction")
+        op_codes = tuple(codes.get("operations") or ())
+        if tx_code.startswith("tx_fee_bump_inner") and isinstance(inner, str):
+            tx_code = inner
+        if tx_code == "tx_failed":
+            # Included in a ledger (fee and sequence consumed) with a failing operation.
+            return TxOutcome(
+                verdict_for(tx_code, op_codes),
+                tx_hash,
+                included=True,
+                tx_code=tx_code,
+                op_codes=op_codes,
+                http_status=status,
+            )
+        return TxOutcome(
+            classify_tx_code(tx_code),
+            tx_hash,
+            included=False,
+            tx_code=tx_code,
+            op_codes=op_codes,
+            http_status=status,
+        )
