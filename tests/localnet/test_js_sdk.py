@@ -1,0 +1,90 @@
+"""A browser or Node wallet built on the official JavaScript SDK works against the network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.localnet.conftest import NewAccount
+from tests.localnet_process import LocalNet
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("js") / "smoke.mjs"
+# Installed outside git's view (var/ is ignored) and reused between runs.
+DEPS = REPO / "var" / "js-stellar-sdk"
+SDK_SPEC = "@stellar/stellar-sdk@17"
+
+
+def installed_sdk() -> Path:
+    if (DEPS / "node_modules" / "@stellar" / "stellar-sdk" / "package.json").exists():
+        return DEPS
+    DEPS.mkdir(parents=True, exist_ok=True)
+    manifest = DEPS / "package.json"
+    if not manifest.exists():
+        manifest.write_text(json.dumps({"name": "sozu-js-sdk-cache", "private": True}))
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", SDK_SPEC],
+        cwd=DEPS,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"npm could not install {SDK_SPEC}:\n{done.stderr}")
+    return DEPS
+
+
+def run_smoke(net: LocalNet, payer_secret: str, payee: str) -> dict[str, Any]:
+    done = subprocess.run(
+        ["node", str(SCRIPT), net.url, net.passphrase, payer_secret, payee],
+        env={**os.environ, "SOZU_JS_DEPS": str(installed_sdk())},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"node failed:\n{done.stdout}\n{done.stderr}"
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="node and npm are needed to run the JavaScript SDK against the network",
+)
+def test_the_javascript_sdk_loads_pays_reads_history_and_sees_failures(
+    localnet: LocalNet, new_account: NewAccount
+) -> None:
+    payer, payee = new_account(xlm="100"), new_account(xlm="100")
+
+    seen = run_smoke(localnet, payer.secret, payee.public_key)
+
+    assert seen["load"]["sequenceType"] == "string"
+    assert int(seen["load"]["sequence"]) > 0
+    assert seen["baseFee"] == 100
+    assert seen["payment"]["successful"] is True
+    assert isinstance(seen["payment"]["ledger"], int)
+    assert seen["payment"]["feeCharged"] == "100"
+    newest = seen["payments"][0]
+    assert newest == {
+        "type": "payment",
+        "amount": "5.0000000",
+        "from": payer.public_key,
+        "transactionHash": seen["payment"]["hash"],
+    }
+    assert seen["linkedTransaction"] == {
+        "hash": seen["payment"]["hash"],
+        "ledgerAttr": seen["payment"]["ledger"],
+    }
+    failure = seen["failure"]
+    assert failure is not None, "a payment of 1,000,000 XLM was accepted"
+    assert failure["status"] == 400
+    assert failure["resultCodes"] == {"transaction": "tx_failed", "operations": ["op_underfunded"]}
+    assert failure["transactionFailedError"] is not False, failure
+    assert failure["resultType"] in (None, "txFailed")
+    assert seen["notFound"]["notFoundError"] is True
+    assert seen["stream"]["received"] is True, seen["stream"]
