@@ -61,7 +61,7 @@ def test_client_reads_the_base_fee_from_the_latest_ledger(server: Server) -> Non
 
 
 def test_a_ledger_is_a_hash_chained_header(server: Server) -> None:
-    seq = latest_ledger(server)
+    seq = wait_for(lambda: (n := latest_ledger(server)) >= 3 and n)
 
     ledger = server.ledgers().ledger(seq).call()
     previous = server.ledgers().ledger(seq - 1).call()
@@ -90,6 +90,7 @@ def test_a_ledger_is_a_hash_chained_header(server: Server) -> None:
 
 
 def test_ledgers_page_forward_and_backward(server: Server) -> None:
+    wait_for(lambda: latest_ledger(server) >= 8)
     builder = server.ledgers().order(desc=False).limit(3)
     first_page = builder.call()
     first = [r["sequence"] for r in first_page["_embedded"]["records"]]
