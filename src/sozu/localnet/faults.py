@@ -1,0 +1,60 @@
+"""Injected faults: lost responses, dropped submissions, 429/503, latency, crashes."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+PROBABILITIES = (
+    "lost_response_after_inclusion",
+    "timeout_before_inclusion",
+    "rate_limit",
+    "unavailable",
+)
+
+
+@dataclass
+class Faults:
+    """Probabilities per submission (POST /transactions and /transactions_async).
+
+    rate_limit, unavailable and latency_ms also hit GET requests when `gets` is true;
+    the admin endpoints under /localnet and `GET /` are never faulted, so tests can always
+    reach and reset the network.
+    """
+
+    lost_response_after_inclusion: float = 0.0
+    timeout_before_inclusion: float = 0.0
+    rate_limit: float = 0.0
+    unavailable: float = 0.0
+    latency_ms: int = 0
+    gets: bool = False
+    seed: int | None = None
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Faults:
+        known = {f.name for f in fields(cls)} - {"rng"}
+        unknown = set(d) - known - {"crash"}
+        if unknown:
+            raise ValueError(f"unknown faults: {sorted(unknown)}")
+        f = cls()
+        for name in PROBABILITIES:
+            p = float(d.get(name, 0.0))
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability")
+            setattr(f, name, p)
+        f.latency_ms = int(d.get("latency_ms", 0))
+        f.gets = bool(d.get("gets", False))
+        f.seed = d.get("seed")
+        f.rng = random.Random(f.seed)
+        return f
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {n: getattr(self, n) for n in PROBABILITIES}
+        d.update(latency_ms=self.latency_ms, gets=self.gets, seed=self.seed)
+        return d
+
+    def roll(self, name: str) -> bool:
+        p = float(getattr(self, name))
+        return p > 0 and self.rng.random() < p
