@@ -1,0 +1,1 @@
+"""Tests that live with the package: translations and display formatting."""
