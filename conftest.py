@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from stellar_sdk import Keypair
 from tests.localnet_process import LocalNet, free_port
 
 
@@ -25,3 +29,51 @@ def fresh_localnet(tmp_path: Path) -> Iterator[LocalNet]:
     net.data_dir.mkdir()
     yield net
     net.stop()
+
+
+@pytest.fixture
+def net_settings(localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
+    """Django settings pointed at the session's local network (what an operator would set)."""
+    from sozu.stellar import network
+
+    settings.HORIZON_URL = localnet.url
+    settings.NETWORK_PASSPHRASE = localnet.passphrase
+    settings.USDC_ISSUER = localnet.usdc_issuer
+    settings.SOZU_MASTER_KEY = "test-master-key"
+    network.reset_caches()
+    yield localnet
+    network.reset_caches()
+
+
+@pytest.fixture
+def make_org(net_settings: LocalNet) -> Callable[..., Any]:
+    """Organizations with a funded wallet, a USDC trustline and channel accounts."""
+    from sozu.orgs.services import organization_create
+
+    def make(slug: str | None = None, usdc: str = "10000", channels: int = 3, **limits: Any) -> Any:
+        org = organization_create(
+            slug=slug or f"org-{uuid.uuid4().hex[:8]}",
+            name="Asociación Civil de Prueba",
+            actor="test",
+            fund_usdc=Decimal(usdc),
+            channels=channels,
+        )
+        for field, value in limits.items():
+            setattr(org, field, value)
+        if limits:
+            org.save()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_recipient(localnet: LocalNet) -> Callable[..., str]:
+    """A new account on the local network with a USDC trustline (ready to be paid)."""
+
+    def make(*, trustline: bool = True) -> str:
+        kp = Keypair.random()
+        localnet.fund(kp.public_key, xlm="10", usdc="1" if trustline else "0")
+        return str(kp.public_key)
+
+    return make

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import requests
@@ -96,6 +97,14 @@ class LocalNet:
             timeout=30,
         )
         r.raise_for_status()
+
+    def usdc_balance(self, address: str) -> Decimal:
+        """The account's USDC balance as Horizon reports it (0 without a trustline)."""
+        data = requests.get(f"{self.url}/accounts/{address}", timeout=10).json()
+        for b in data["balances"]:
+            if b.get("asset_code") == self.usdc_code and b.get("asset_issuer") == self.usdc_issuer:
+                return Decimal(b["balance"])
+        return Decimal(0)
 
     def set_faults(self, **faults: object) -> None:
         requests.post(self.url + "/localnet/faults", json=faults, timeout=5).raise_for_status()
