@@ -10,8 +10,9 @@ class WebhookEndpoint(models.Model):
         "orgs.Organization", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=500)
-    #: HMAC key shared with the receiver (shown once at creation).
-    secret = models.CharField(max_length=100)
+    #: The HMAC key shared with the receiver, encrypted with the master key. It is shown once at
+    #: creation; Sozu keeps it (unlike an API key's hash) because it must sign every delivery.
+    secret_ciphertext = models.TextField()
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

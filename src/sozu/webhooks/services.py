@@ -1,16 +1,150 @@
-"""Queuing webhook events (inside the caller's transaction) and delivering them signed."""
+"""Webhook endpoints, events queued inside the caller's transaction, and their signed delivery.
+
+Events are an outbox: `webhook_event_emit` writes `WebhookDelivery` rows in the caller's
+database transaction, so an event exists exactly when the change it reports was committed.
+`webhook_deliver_due` later claims due rows, POSTs them outside any transaction and records the
+answer. The wire format and the signature are described in `sozu.webhooks.signing`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
+import secrets
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from sozu.audit.services import Entry, audit_record
+from sozu.errors import SozuError
+from sozu.orgs.masterkey import master_box
+from sozu.orgs.models import Organization
+from sozu.stellar.signers import SecretBoxError
 from sozu.webhooks.models import WebhookDelivery, WebhookEndpoint
+from sozu.webhooks.signing import webhook_signature_header
+
+log = logging.getLogger(__name__)
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a public prefix, not a secret
+TIMEOUT_SECONDS = 10
+#: Wait after failed attempt n (1-based) before attempt n + 1; after the last one, give up.
+BACKOFF = (
+    timedelta(seconds=10),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+#: A claimed delivery is not due again for this long: if the worker dies while sending,
+#: another worker sends it after the lease (delivery is at least once).
+CLAIM_LEASE = timedelta(minutes=2)
+_LOOPBACK_HOSTS = {"localhost"}
 
 
+# --- endpoints ---------------------------------------------------------------------------
+def _loopback_http_allowed() -> bool:
+    return bool(settings.DEBUG or getattr(settings, "SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP", False))
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str) -> None:
+    """HTTPS only; plain HTTP to this machine for development and tests."""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise SozuError("webhook_url_invalid") from None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or parts.username or parts.password:
+        raise SozuError("webhook_url_invalid")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and _is_loopback(host) and _loopback_http_allowed():
+        return
+    raise SozuError("webhook_url_invalid")
+
+
+def webhook_endpoint_create(
+    *, organization: Organization, url: str, actor: str
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint for the organization's events; the secret is returned once.
+
+    The secret is stored encrypted with the master key because every delivery is signed with
+    it; it is never logged, audited or shown again.
+    """
+    url = url.strip()
+    _check_url(url)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    ciphertext = master_box().encrypt(secret)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization, url=url, secret_ciphertext=ciphertext
+        )
+        audit_record(
+            organization_id=organization.pk,
+            entry=Entry(
+                actor, "webhook_endpoint.created", "webhook_endpoint", endpoint.pk, {"url": url}
+            ),
+        )
+    return endpoint, secret
+
+
+def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, actor: str) -> WebhookEndpoint:
+    """Stop sending to the endpoint: no new events, and its undelivered ones are dropped."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if not locked.active:
+            raise SozuError(
+                "invalid_transition",
+                object="webhook endpoint",
+                status="disabled",
+                action="disabled",
+            )
+        locked.active = False
+        locked.save(update_fields=["active"])
+        dropped = WebhookDelivery.objects.filter(
+            endpoint=locked, status=WebhookDelivery.Status.PENDING
+        ).update(status=WebhookDelivery.Status.FAILED, last_error="endpoint disabled")
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(
+                actor,
+                "webhook_endpoint.disabled",
+                "webhook_endpoint",
+                locked.pk,
+                {"url": locked.url, "dropped_deliveries": dropped},
+            ),
+        )
+    return locked
+
+
+# --- events (the outbox) -----------------------------------------------------------------
 def webhook_event_emit(*, organization_id: int, event_type: str, payload: dict[str, Any]) -> None:
     """Queue one event for every active endpoint of the organization (same DB transaction)."""
     webhook_events_emit(organization_id=organization_id, events=[(event_type, payload)])
@@ -42,3 +176,139 @@ def webhook_events_emit(
             for pk in endpoints
         )
     WebhookDelivery.objects.bulk_create(rows, batch_size=1000)
+
+
+# --- delivery ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Claim:
+    """One delivery this worker has claimed for attempt number `attempt`."""
+
+    delivery_id: int
+    endpoint_id: int
+    attempt: int
+    url: str
+    secret_ciphertext: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int | None
+    error: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _claim_next(*, now: datetime, skip_endpoints: set[int]) -> _Claim | None:
+    """Lock one due delivery (skipping rows other workers hold) and lease it to this worker."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=now,
+                endpoint__active=True,
+            )
+            .exclude(endpoint_id__in=skip_endpoints)
+            .order_by("next_attempt_at", "pk")
+            .first()
+        )
+        if delivery is None:
+            return None
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE
+        )
+        endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
+    return _Claim(
+        delivery_id=delivery.pk,
+        endpoint_id=endpoint.pk,
+        attempt=delivery.attempts + 1,
+        url=endpoint.url,
+        secret_ciphertext=endpoint.secret_ciphertext,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        payload=delivery.payload,
+    )
+
+
+def _send(claim: _Claim) -> _Answer:
+    """POST the signed event. Never raises for network trouble; never inside a transaction."""
+    try:
+        secret = master_box().decrypt(claim.secret_ciphertext)
+    except SecretBoxError:
+        return _Answer(None, "the endpoint secret does not decrypt with the master key")
+    body = json.dumps(
+        claim.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    stamp = int(time.time())  # the receiver's replay window is about wall-clock time
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Sozu-Webhooks/1",
+        "Sozu-Event-Id": claim.event_id,
+        "Sozu-Event-Type": claim.event_type,
+        "Sozu-Timestamp": str(stamp),
+        "Sozu-Signature": webhook_signature_header(secret, stamp, body),
+    }
+    try:
+        # No redirects: the endpoint URL was checked at creation, a Location header was not.
+        response = requests.post(
+            claim.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return _Answer(None, f"{type(exc).__name__}: {exc}"[:300])
+    response.close()
+    error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return _Answer(response.status_code, error)
+
+
+def _record(claim: _Claim, answer: _Answer, *, at: datetime) -> None:
+    """Store the outcome, unless another worker re-claimed the row after our lease ran out."""
+    fields: dict[str, Any] = {"last_status_code": answer.status_code, "last_error": answer.error}
+    if answer.ok:
+        fields |= {"status": WebhookDelivery.Status.DELIVERED, "delivered_at": at}
+    elif claim.attempt >= MAX_ATTEMPTS:
+        fields |= {"status": WebhookDelivery.Status.FAILED}
+    else:
+        fields |= {"next_attempt_at": at + BACKOFF[claim.attempt - 1]}
+    WebhookDelivery.objects.filter(
+        pk=claim.delivery_id, status=WebhookDelivery.Status.PENDING, attempts=claim.attempt
+    ).update(**fields)
+    context = {
+        "delivery_id": claim.delivery_id,
+        "endpoint_id": claim.endpoint_id,
+        "event_id": claim.event_id,
+        "event_type": claim.event_type,
+        "attempt": claim.attempt,
+        "status_code": answer.status_code,
+    }
+    if answer.ok:
+        log.info("webhook delivered", extra=context)
+    elif claim.attempt >= MAX_ATTEMPTS:
+        log.error("webhook given up", extra={**context, "error": answer.error})
+    else:
+        log.warning("webhook attempt failed", extra={**context, "error": answer.error})
+
+
+def webhook_deliver_due(*, limit: int = 100, now: datetime | None = None) -> int:
+    """Send up to `limit` due deliveries, one claim at a time; the number of attempts made.
+
+    `now` is the scheduling clock (which deliveries are due, when the next retry is); it
+    defaults to the current time. An endpoint that fails is skipped for the rest of this run
+    so one slow receiver cannot hold up the others' events.
+    """
+    attempted = 0
+    failing: set[int] = set()
+    while attempted < limit:
+        claim = _claim_next(now=now or timezone.now(), skip_endpoints=failing)
+        if claim is None:
+            break
+        answer = _send(claim)
+        _record(claim, answer, at=now or timezone.now())
+        attempted += 1
+        if not answer.ok:
+            failing.add(claim.endpoint_id)
+    return attempted

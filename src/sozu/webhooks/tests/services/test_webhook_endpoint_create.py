@@ -1,0 +1,105 @@
+"""An organization registers where Sozu should send its payout and batch events."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from sozu.audit.models import AuditEvent
+from sozu.errors import SozuError
+from sozu.orgs.masterkey import master_box
+from sozu.orgs.models import Organization
+from sozu.webhooks.models import WebhookEndpoint
+from sozu.webhooks.services import webhook_endpoint_create
+
+
+@pytest.mark.django_db
+def test_an_https_endpoint_is_created_and_its_secret_shown_once(
+    org: Organization, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    endpoint, secret = webhook_endpoint_create(
+        organization=org, url="https://ong.example.org/hooks/sozu", actor="user:1"
+    )
+
+    assert secret.startswith("whsec_") and len(secret) > 40
+    endpoint.refresh_from_db()
+    assert endpoint.active and endpoint.url == "https://ong.example.org/hooks/sozu"
+    # Kept encrypted (deliveries are signed with it), never in clear.
+    assert secret not in endpoint.secret_ciphertext
+    assert master_box().decrypt(endpoint.secret_ciphertext) == secret
+    assert secret not in str(endpoint) and secret not in repr(endpoint)
+    audit = AuditEvent.objects.get(organization=org, action="webhook_endpoint.created")
+    assert audit.actor == "user:1" and audit.object_id == str(endpoint.pk)
+    assert audit.data == {"url": "https://ong.example.org/hooks/sozu"}
+    assert secret not in caplog.text
+
+
+@pytest.mark.django_db
+def test_each_endpoint_gets_its_own_secret(org: Organization) -> None:
+    _, first = webhook_endpoint_create(organization=org, url="https://a.example/h", actor="cli")
+    _, second = webhook_endpoint_create(organization=org, url="https://b.example/h", actor="cli")
+
+    assert first != second
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8081/hooks", "http://localhost/hooks", "http://[::1]:9000/h"]
+)
+def test_plain_http_to_this_machine_is_allowed_for_development(org: Organization, url: str) -> None:
+    endpoint, _ = webhook_endpoint_create(organization=org, url=url, actor="cli")
+
+    assert endpoint.url == url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ong.example.org/hooks",  # plain HTTP over the internet
+        "http://10.0.0.5/hooks",
+        "ftp://ong.example.org/hooks",
+        "https://",
+        "not a url",
+        "https://user:password@ong.example.org/hooks",  # credentials belong in the secret
+        "",
+    ],
+)
+def test_other_urls_are_refused_and_nothing_is_created(org: Organization, url: str) -> None:
+    with pytest.raises(SozuError) as refused:
+        webhook_endpoint_create(organization=org, url=url, actor="cli")
+
+    assert refused.value.code == "webhook_url_invalid"
+    assert refused.value.status == 400
+    assert not WebhookEndpoint.objects.exists()
+    assert not AuditEvent.objects.filter(action="webhook_endpoint.created").exists()
+
+
+@pytest.mark.django_db
+def test_loopback_http_is_refused_outside_development(
+    org: Organization, settings: SettingsWrapper
+) -> None:
+    settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    settings.DEBUG = False
+
+    with pytest.raises(SozuError) as refused:
+        webhook_endpoint_create(organization=org, url="http://127.0.0.1:8081/h", actor="cli")
+
+    assert refused.value.code == "webhook_url_invalid"
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_loopback_http_is_allowed_in_debug(org: Organization, settings: SettingsWrapper) -> None:
+    settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    settings.DEBUG = True
+
+    endpoint, _ = webhook_endpoint_create(
+        organization=org, url="http://127.0.0.1:8081/h", actor="cli"
+    )
+
+    assert endpoint.pk is not None
