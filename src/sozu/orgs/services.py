@@ -145,7 +145,8 @@ def apikey_revoke(*, key: ApiKey, actor: str) -> None:
 
 
 def apikey_authenticate(token: str) -> ApiKey | None:
-    parts = token.split("_")
+    # The secret part is urlsafe base64 and may itself contain "_": split twice only.
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
     key = (
