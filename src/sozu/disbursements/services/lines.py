@@ -93,7 +93,11 @@ def validate_lines(
     errors: list[dict[str, Any]] = []
 
     def err(at: int, code: str, **params: Any) -> None:
-        errors.append({"line": at, "code": code, "message": message_for(code, params)})
+        entry: dict[str, Any] = {"line": at, "code": code, "message": message_for(code, params)}
+        if params:
+            # Kept so that a single payout can re-raise the line's problem as its own.
+            entry["params"] = {k: str(v) for k, v in params.items()}
+        errors.append(entry)
 
     wanted_ids = set()
     for _, row in rows:

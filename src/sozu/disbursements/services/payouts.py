@@ -25,7 +25,7 @@ def payout_create(*, organization: Organization, data: dict[str, Any], actor: st
     except SozuError as exc:
         if exc.code == "invalid_lines" and exc.errors:
             first = exc.errors[0]
-            raise SozuError(first["code"], errors=exc.errors) from None
+            raise SozuError(first["code"], errors=exc.errors, **first.get("params", {})) from None
         raise
     checks.check_limits(organization, [spec])
     checks.check_daily_cap(organization, spec.amount)
