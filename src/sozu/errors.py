@@ -54,6 +54,11 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "invalid_lines": (_("%(count)s lines are invalid; nothing was saved."), 400),
     "invalid_json": (_("The request body is not valid JSON."), 400),
     "invalid_field": (_("The field “%(field)s” is missing or invalid."), 400),
+    "method_not_allowed": (_("This endpoint does not accept %(method)s."), 405),
+    "unsupported_media_type": (
+        _("Send JSON, a CSV file (text/csv) or a multipart form with a “file” field."),
+        415,
+    ),
     # access
     "unauthenticated": (_("A valid API key is required."), 401),
     "org_not_found": (_("The organization “%(slug)s” does not exist."), 404),

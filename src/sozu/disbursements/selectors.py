@@ -83,6 +83,14 @@ def batch_as_dict(batch: Batch) -> dict[str, Any]:
     }
 
 
+def batch_list(*, organization: Organization, status: str | None = None) -> QuerySet[Batch]:
+    """The organization's batches, newest first."""
+    qs = Batch.objects.filter(organization=organization).order_by("-created_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 def batch_lines(*, batch: Batch, status: str | None = None) -> QuerySet[Payout]:
     qs = batch.lines.select_related("beneficiary").order_by("line_number", "id")
     if status:
