@@ -23,6 +23,7 @@ from sozu.orgs.models import Organization
 from sozu.stellar import network
 from sozu.stellar.horizon import TxOutcome
 from sozu.stellar.results import Verdict
+from sozu.webhooks.tasks import webhooks_deliver_soon
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Worker:
 
     # --- one step ------------------------------------------------------------------------
     def tick(self) -> bool:
+        webhooks_deliver_soon(self.pool)  # at most once a second, in the background
         self._reap()
         busy = self._recheck_due()
         for org in self._orgs_with_work():

@@ -300,6 +300,11 @@ def webhook_deliver_due(*, limit: int = 100, now: datetime | None = None) -> int
     defaults to the current time. An endpoint that fails is skipped for the rest of this run
     so one slow receiver cannot hold up the others' events.
     """
+    due = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+    )
+    if not due.exists():  # the usual case, answered without taking a write lock (SQLite)
+        return 0
     attempted = 0
     failing: set[int] = set()
     while attempted < limit:
