@@ -65,6 +65,7 @@ def status(batch_id: int) -> dict[str, object]:
     paid_attempts = PaymentAttempt.objects.filter(payout__batch=batch, outcome="paid").count()
     live = PaymentAttempt.objects.filter(payout__batch=batch, live=True).count()
     txs = dict(PaymentTransaction.objects.values_list("status").annotate(n=Count("id")))
+    unknown = PaymentTransaction.objects.filter(outcome_ever_unknown=True).count()
     return {
         "batch_status": batch.status,
         "by_status": by_status,
@@ -72,6 +73,7 @@ def status(batch_id: int) -> dict[str, object]:
         "paid_attempts": paid_attempts,
         "live_attempts": live,
         "transactions": txs,
+        "unknown_outcomes": unknown,
     }
 
 
