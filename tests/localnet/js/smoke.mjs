@@ -25,7 +25,10 @@ async function payment(amount) {
 function describe(err) {
   let resultType = null;
   if (typeof err.getTransactionResult === "function") {
-    resultType = err.getTransactionResult()?.result().switch().name ?? null;
+    // js-stellar-sdk 17.2 decodes XDR unions to plain objects ({type: "txFailed", results});
+    // earlier releases to accessor functions (result().switch().name).
+    const result = err.getTransactionResult()?.result;
+    resultType = typeof result === "function" ? result().switch().name : (result?.type ?? null);
   }
   return {
     name: err.constructor?.name,
