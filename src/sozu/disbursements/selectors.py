@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet, Sum
 from sozu.disbursements.models import Batch, Payout
 from sozu.errors import SozuError, message_for
 from sozu.orgs.models import Organization
+from sozu.stellar.amounts import format_amount
 
 
 def batch_get(*, organization: Organization, batch_id: int) -> Batch:
@@ -31,10 +32,12 @@ def payout_get(*, organization: Organization, payout_id: int) -> Payout:
 
 def batch_stats(batch: Batch) -> dict[str, Any]:
     rows = batch.lines.values("status").annotate(n=Count("id"), total=Sum("amount"))
+    # SQLite sums decimals with extra digits ("30.5000001000000"): always show 7 decimals.
     by_status = {
-        r["status"]: {"count": r["n"], "amount": str(r["total"] or Decimal(0))} for r in rows
+        r["status"]: {"count": r["n"], "amount": format_amount(Decimal(r["total"] or 0))}
+        for r in rows
     }
-    paid = by_status.get(Payout.Status.PAID, {"count": 0, "amount": "0"})
+    paid = by_status.get(Payout.Status.PAID, {"count": 0, "amount": format_amount(Decimal(0))})
     duration = None
     if batch.started_at:
         end = batch.finished_at
@@ -42,7 +45,7 @@ def batch_stats(batch: Batch) -> dict[str, Any]:
             duration = (end - batch.started_at).total_seconds()
     return {
         "lines": batch.line_count,
-        "total_amount": str(batch.total_amount),
+        "total_amount": format_amount(Decimal(batch.total_amount)),
         "paid_count": paid["count"],
         "paid_amount": paid["amount"],
         "by_status": by_status,
