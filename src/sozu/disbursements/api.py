@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,12 +12,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from sozu.disbursements.api_input import (
+    canonical_json,
+    choice,
+    declared_length,
+    paginate,
+    parse_json_object,
+    read_body,
+)
 from sozu.disbursements.api_schema import openapi_document
 from sozu.disbursements.models import Batch, IdempotencyRecord, Payout
 from sozu.disbursements.selectors import (
@@ -53,7 +59,6 @@ PROBLEM_TYPE_PREFIX = "urn:sozu:problem:"
 MAX_PAYOUT_BODY_BYTES = 64 * 1024
 #: Room for the multipart envelope around a CSV file of MAX_FILE_BYTES.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-DEFAULT_PAGE_SIZE = 100
 MAX_LINES_PAGE_SIZE = 1000
 MAX_BATCHES_PAGE_SIZE = 100
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -135,10 +140,15 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
                     response["Allow"] = ", ".join(methods)
             return response
 
-        wrapper.allowed_methods = methods  # type: ignore[attr-defined]
+        wrapper.allowed_methods = methods  # type: ignore[attr-defined]  # read by allowed_methods
         return csrf_exempt(wrapper)
 
     return decorate
+
+
+def allowed_methods(view: object) -> tuple[str, ...]:
+    """The HTTP methods an API view accepts."""
+    return tuple(getattr(view, "allowed_methods", ()))
 
 
 def authenticate(request: HttpRequest) -> Caller:
@@ -149,83 +159,6 @@ def authenticate(request: HttpRequest) -> Caller:
     if key is None:
         raise SozuError("unauthenticated")
     return Caller(organization=key.organization, actor=f"api:{key.prefix}")
-
-
-# --- input shape ------------------------------------------------------------------------
-
-
-def read_body(request: HttpRequest, *, max_bytes: int) -> bytes:
-    """The raw body, refused with file_too_large past `max_bytes` (checked before reading)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > max_bytes:
-        raise SozuError("file_too_large", max_bytes=max_bytes)
-    # request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE; this endpoint has its own limit.
-    data = request.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise SozuError("file_too_large", max_bytes=max_bytes)
-    return data
-
-
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """The JSON object in the body. Number literals with a fraction or exponent stay floats,
-    so that an amount sent as a number is refused (amount_float), never rounded."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise SozuError("invalid_json") from None
-    if not isinstance(data, dict):
-        raise SozuError("invalid_field", field="(body)")
-    return data
-
-
-def canonical_json(data: object) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def positive_int(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.GET.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise SozuError("invalid_field", field=name)
-    return int(raw)
-
-
-def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
-    raw = request.GET.get(name) or None
-    if raw is not None and raw not in allowed:
-        raise SozuError("invalid_field", field=name)
-    return raw
-
-
-def paginate(
-    request: HttpRequest,
-    qs: QuerySet[Any],
-    shape: Callable[[Any], dict[str, Any]],
-    *,
-    max_page_size: int,
-) -> dict[str, Any]:
-    page = positive_int(request, "page", 1)
-    size = min(positive_int(request, "page_size", DEFAULT_PAGE_SIZE), max_page_size)
-    count = qs.count()
-    start = (page - 1) * size
-
-    def link(to: int) -> str:
-        query = request.GET.copy()
-        query["page"], query["page_size"] = str(to), str(size)
-        return f"{request.path}?{query.urlencode()}"
-
-    return {
-        "count": count,
-        "page": page,
-        "page_size": size,
-        "next": link(page + 1) if start + size < count else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": [shape(item) for item in qs[start : start + size]],
-    }
 
 
 # --- idempotency ------------------------------------------------------------------------
@@ -395,12 +328,7 @@ def batch_input(request: HttpRequest) -> BatchInput:
 
 
 def multipart_csv(request: HttpRequest) -> tuple[bytes, str]:
-    limit = MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
+    if declared_length(request) > MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES:
         raise SozuError("file_too_large", max_bytes=MAX_FILE_BYTES)
     try:
         upload = request.FILES.get("file")

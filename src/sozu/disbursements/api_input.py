@@ -1,0 +1,92 @@
+"""Reading API requests: body size limits, JSON objects, query parameters, and pages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from sozu.errors import SozuError
+
+DEFAULT_PAGE_SIZE = 100
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The Content-Length the client announced (0 if absent or not a number)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def read_body(request: HttpRequest, *, max_bytes: int) -> bytes:
+    """The raw body, refused with file_too_large past `max_bytes` (checked before reading)."""
+    if declared_length(request) > max_bytes:
+        raise SozuError("file_too_large", max_bytes=max_bytes)
+    # request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE; this endpoint has its own limit.
+    data = request.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SozuError("file_too_large", max_bytes=max_bytes)
+    return data
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object in the body. Number literals with a fraction or exponent stay floats,
+    so that an amount sent as a number is refused (amount_float), never rounded."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise SozuError("invalid_json") from None
+    if not isinstance(data, dict):
+        raise SozuError("invalid_field", field="(body)")
+    return data
+
+
+def canonical_json(data: object) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def positive_int(request: HttpRequest, name: str, default: int) -> int:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SozuError("invalid_field", field=name)
+    return int(raw)
+
+
+def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
+    raw = request.GET.get(name) or None
+    if raw is not None and raw not in allowed:
+        raise SozuError("invalid_field", field=name)
+    return raw
+
+
+def paginate(
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    shape: Callable[[Any], dict[str, Any]],
+    *,
+    max_page_size: int,
+) -> dict[str, Any]:
+    page = positive_int(request, "page", 1)
+    size = min(positive_int(request, "page_size", DEFAULT_PAGE_SIZE), max_page_size)
+    count = qs.count()
+    start = (page - 1) * size
+
+    def link(to: int) -> str:
+        query = request.GET.copy()
+        query["page"], query["page_size"] = str(to), str(size)
+        return f"{request.path}?{query.urlencode()}"
+
+    return {
+        "count": count,
+        "page": page,
+        "page_size": size,
+        "next": link(page + 1) if start + size < count else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": [shape(item) for item in qs[start : start + size]],
+    }
