@@ -144,6 +144,11 @@ class PaymentTransaction(models.Model):
     max_ledger = models.PositiveIntegerField()
     max_time = models.BigIntegerField()
     fee = models.PositiveIntegerField()
+    #: When the network asked for more than `fee`, the same envelope wrapped in a fee bump
+    #: (stored before it is submitted, like the envelope itself).
+    fee_bump_xdr = models.TextField(blank=True)
+    fee_bump_hash = models.CharField(max_length=64, blank=True)
+    fee_bump_fee = models.PositiveIntegerField(null=True, blank=True)
     op_count = models.PositiveSmallIntegerField()
     memo = models.CharField(max_length=28, blank=True)
     submit_count = models.PositiveIntegerField(default=0)

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from stellar_sdk import Account, Asset, Keypair, MuxedAccount, Network, TransactionBuilder
+from stellar_sdk import (
+    Account,
+    Asset,
+    DecoratedSignature,
+    Keypair,
+    MuxedAccount,
+    Network,
+    TransactionBuilder,
+    TransactionEnvelope,
+)
 from stellar_sdk import xdr as sx
 
 from sozu.stellar.signers import Signer
@@ -165,3 +174,31 @@ def build_setup(
 
 def is_local_network(passphrase: str) -> bool:
     return passphrase not in (Network.PUBLIC_NETWORK_PASSPHRASE, Network.TESTNET_NETWORK_PASSPHRASE)
+
+
+@dataclass(frozen=True)
+class FeeBump:
+    xdr: str
+    hash: str
+    fee: int
+
+
+def build_fee_bump(
+    *, passphrase: str, inner_xdr: str, fee_source: Signer, fee_per_op: int
+) -> FeeBump:
+    """Wrap a stored envelope, unchanged, in a fee bump that pays `fee_per_op` per operation.
+
+    The inner transaction keeps its hash and sequence, so it can still be included at most
+    once, whichever of the two envelopes the network takes.
+    """
+    inner = TransactionEnvelope.from_xdr(inner_xdr, passphrase)
+    bump = TransactionBuilder.build_fee_bump_transaction(
+        fee_source=fee_source.public_key,
+        base_fee=fee_per_op,
+        inner_transaction_envelope=inner,
+        network_passphrase=passphrase,
+    )
+    tx_hash = bump.hash()
+    hint = Keypair.from_public_key(fee_source.public_key).signature_hint()
+    bump.signatures.append(DecoratedSignature(hint, fee_source.sign_hash(tx_hash)))
+    return FeeBump(xdr=bump.to_xdr(), hash=tx_hash.hex(), fee=bump.transaction.fee)

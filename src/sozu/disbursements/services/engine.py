@@ -36,7 +36,7 @@ from sozu.stellar.amounts import to_stroops
 from sozu.stellar.horizon import TxOutcome
 from sozu.stellar.results import Verdict, classify_op_code
 from sozu.stellar.signers import Signer
-from sozu.stellar.transactions import PaymentOp, build_payments
+from sozu.stellar.transactions import PaymentOp, build_fee_bump, build_payments
 
 log = logging.getLogger(__name__)
 P = Payout.Status
@@ -234,8 +234,11 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
         tx.status = T.SUBMITTED
         tx.lease_owner, tx.lease_until = worker, timezone.now() + LEASE
         tx.save(update_fields=["submit_count", "status", "lease_owner", "lease_until"])
-    outcome = network.client().submit(tx.envelope_xdr, tx.hash)
+    outcome = network.client().submit(tx.fee_bump_xdr or tx.envelope_xdr, tx.hash)
     settle(tx_id=tx_id, outcome=outcome, worker=worker)
+    if outcome.tx_code == "tx_insufficient_fee" and not outcome.included:
+        if fee_bump(tx_id=tx_id, fee_per_op=_effective_fee_per_op(tx) * 2):
+            return submit(tx_id=tx_id, worker=worker)
     return outcome
 
 
@@ -255,7 +258,53 @@ def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
     if latest > tx.max_ledger:
         discard(tx_id=tx_id, worker=worker, reason="expired")
         return None
+    # Still pending and the network got more expensive: pay more for the same envelope.
+    wanted = client.fee_stats()
+    if wanted.capacity_usage >= 0.8 and wanted.p90 > _effective_fee_per_op(tx):
+        fee_bump(tx_id=tx_id, fee_per_op=wanted.p90)
     return submit(tx_id=tx_id, worker=worker)
+
+
+def _effective_fee_per_op(tx: PaymentTransaction) -> int:
+    if tx.fee_bump_fee:
+        return tx.fee_bump_fee // (tx.op_count + 1)
+    return tx.fee // tx.op_count
+
+
+def fee_bump(*, tx_id: int, fee_per_op: int) -> bool:
+    """Wrap the stored envelope in a fee bump paid by its channel, up to the org's maximum.
+
+    Stored before it is submitted. False when the org's maximum allows no higher fee.
+    """
+    tx = PaymentTransaction.objects.select_related("organization", "channel").get(pk=tx_id)
+    fee_per_op = min(max(fee_per_op, 100), tx.organization.max_fee_per_op)
+    if tx.status not in PaymentTransaction.UNSETTLED or fee_per_op <= _effective_fee_per_op(tx):
+        return False
+    bump = build_fee_bump(
+        passphrase=network.client().passphrase,
+        inner_xdr=tx.envelope_xdr,
+        fee_source=signer_for(tx.channel.public_key),
+        fee_per_op=fee_per_op,
+    )
+    with transaction.atomic():
+        updated = PaymentTransaction.objects.filter(
+            pk=tx_id, status__in=PaymentTransaction.UNSETTLED
+        ).update(fee_bump_xdr=bump.xdr, fee_bump_hash=bump.hash, fee_bump_fee=bump.fee)
+        if updated:
+            audit_record_many(
+                organization_id=tx.organization_id,
+                entries=[
+                    Entry(
+                        "engine",
+                        "transaction.fee_bumped",
+                        "transaction",
+                        tx.pk,
+                        {"fee_per_op": fee_per_op, "fee_bump_hash": bump.hash},
+                        tx_hash=tx.hash,
+                    )
+                ],
+            )
+    return bool(updated)
 
 
 def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
@@ -264,7 +313,12 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
     affected_batches: set[int] = set()
     pause: dict[str, set[int]] = {}
     with transaction.atomic():
-        tx = PaymentTransaction.objects.select_for_update().filter(pk=tx_id).first()
+        tx = (
+            PaymentTransaction.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(pk=tx_id)
+            .first()
+        )
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return  # settled already (by us or another worker)
         attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
@@ -285,6 +339,11 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             finals = _apply_included(tx, attempts, outcome, now, actor, pause)
             emit_payouts_status(finals)
             affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
+        elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
+            # Not included, nothing charged: the same envelope goes again with a higher fee.
+            tx.last_error = "tx_insufficient_fee"
+            tx.next_check_at = now + timedelta(seconds=5)  # if the bump never goes out
+            tx.save(update_fields=["last_error", "next_check_at"])
         elif _definitely_not_included(tx, outcome):
             code = outcome.tx_code or "rejected"
             _release(tx, attempts, now, actor, code, discard_status=T.DISCARDED)
@@ -305,6 +364,10 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
     for code, batch_ids in pause.items():
         batches_pause_for(batch_ids, code, actor)
     batches_finalize(affected_batches, actor)
+
+
+def _can_bump(tx: PaymentTransaction) -> bool:
+    return tx.organization.max_fee_per_op > _effective_fee_per_op(tx)
 
 
 def _definitely_not_included(tx: PaymentTransaction, outcome: TxOutcome) -> bool:

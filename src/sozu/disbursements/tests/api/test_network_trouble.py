@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from tests.localnet_process import LocalNet
 
@@ -79,3 +83,30 @@ def test_a_lost_answer_is_accepted_then_settled_by_the_worker(
     assert again.json() == accepted  # the first answer, as promised
     assert Payout.objects.count() == 1
     assert usdc_balance(faulty, dest) - before == Decimal("6")
+
+
+def test_a_duplicate_sent_while_the_first_is_paying_is_told_to_wait(faulty, api_client, recipient):
+    dest = recipient()
+    before = usdc_balance(faulty, dest)
+    body = {"destination": dest, "amount": "2"}
+    key = {"Idempotency-Key": "pago-doble-click"}
+    faulty.set_faults(latency_ms=1500)  # submissions take 1.5 s
+    answers: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            answers["first"] = post_json(api_client, "/api/v1/payouts", body, **key)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.7)  # the first request is now waiting for the network
+    second = post_json(api_client, "/api/v1/payouts", body, **key)
+    thread.join(30)
+
+    assert second.status_code == 409
+    assert second.json()["code"] == "idempotency_in_progress"
+    assert answers["first"].status_code == 200
+    assert Payout.objects.count() == 1
+    assert usdc_balance(faulty, dest) - before == Decimal("2")

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from sozu.disbursements.api import request_fingerprint
-from sozu.disbursements.models import IdempotencyRecord, Payout
+from sozu.disbursements.models import Payout
 from sozu.disbursements.tests.api.helpers import (
     new_org,
     post_json,
@@ -75,29 +74,6 @@ def test_the_same_key_with_another_body_is_refused(api_client, recipient, localn
     assert r.json()["code"] == "idempotency_conflict"
     assert row_counts() == counts
     assert usdc_balance(localnet, dest) == Decimal("2")  # 1 from funding, 1 paid once
-
-
-def test_a_duplicate_sent_while_the_first_is_running_is_told_to_wait(org, api_client, recipient):
-    body = {"destination": recipient(), "amount": "1"}
-    # The first request inserted its key and is still waiting for the network.
-    IdempotencyRecord.objects.create(
-        organization=org,
-        scope="payouts.create",
-        key="pago-003",
-        request_hash=request_fingerprint("POST", "/api/v1/payouts", post_json_canonical(body)),
-    )
-
-    r = post_json(api_client, "/api/v1/payouts", body, **{"Idempotency-Key": "pago-003"})
-
-    assert r.status_code == 409
-    assert r.json()["code"] == "idempotency_in_progress"
-    assert Payout.objects.count() == 0
-
-
-def post_json_canonical(body: dict[str, str]) -> bytes:
-    from sozu.disbursements.api import canonical_json
-
-    return canonical_json(body)
 
 
 def test_an_idempotency_key_is_per_organization(org, api_client, client_for, recipient):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from stellar_sdk import Server
 from tests.localnet_process import LocalNet
 
 from sozu.disbursements.models import PaymentTransaction, Payout
@@ -141,4 +142,28 @@ def test_bad_sequence_is_rebuilt_after_reading_the_channel_again(net):
     assert payout.status == Payout.Status.PAID
     statuses = list(PaymentTransaction.objects.order_by("pk").values_list("status", "tx_code"))
     assert statuses == [("discarded", "tx_bad_seq"), ("succeeded", "tx_success")]
+    assert net.usdc_balance(dest) == Decimal("8")
+
+
+def test_a_fee_too_low_is_paid_by_a_fee_bump_of_the_same_envelope(net):
+    org, payout, dest = _setup(net)
+    packed = engine.pack_transaction(
+        organization=org,
+        worker="t",
+        latest_ledger=network.client().latest_ledger(),
+        fee_per_op=50,
+        signers=engine.SignerCache(),
+    )
+    assert packed is not None
+
+    engine.submit(tx_id=packed.tx_id, worker="t")
+
+    tx = PaymentTransaction.objects.get()
+    assert tx.status == PaymentTransaction.Status.SUCCEEDED
+    assert tx.fee_bump_hash and tx.fee_bump_fee == 200  # 100 per op, for 1 inner op + 1
+    record = Server(net.url).transactions().transaction(tx.fee_bump_hash).call()
+    assert record["inner_transaction"]["hash"] == packed.hash
+    assert record["fee_charged"] == "200"
+    payout.refresh_from_db()
+    assert (payout.status, payout.tx_hash) == (Payout.Status.PAID, packed.hash)
     assert net.usdc_balance(dest) == Decimal("8")
