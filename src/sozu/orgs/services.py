@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from stellar_sdk import Keypair
 
 from sozu.audit.services import Entry, audit_record
@@ -23,7 +24,18 @@ API_KEY_PREFIX = "sozu"
 
 
 def signer_for(public_key: str) -> Signer:
-    """The signer that holds `public_key`: the environment's org secret, or a stored one."""
+    """The signer that holds `public_key`.
+
+    `SOZU_SIGNER_BACKEND` (a dotted path to a callable taking the public key) lets a KMS or an
+    external signing service sign instead; by default the environment's org secret or a
+    secret stored encrypted with the master key.
+    """
+    backend = getattr(settings, "SOZU_SIGNER_BACKEND", "")
+    if backend:
+        signer = import_string(backend)(public_key)
+        if not isinstance(signer, Signer) or signer.public_key != public_key:
+            raise SozuError("wallet_secret_missing")
+        return signer
     env_secret = settings.ORG_DISBURSEMENT_SECRET
     if env_secret:
         env_signer = KeypairSigner(env_secret)
