@@ -359,6 +359,19 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             tx.last_error = (outcome.tx_code or outcome.detail or str(outcome.http_status))[:200]
             tx.next_check_at = now + timedelta(seconds=delay)
             tx.save(update_fields=["outcome_ever_unknown", "last_error", "next_check_at"])
+    log.info(
+        "envelope outcome",
+        extra={
+            "tx_id": tx_id,
+            "tx_hash": outcome.hash,
+            "verdict": outcome.verdict.value,
+            "included": outcome.included,
+            "ledger": outcome.ledger,
+            "tx_code": outcome.tx_code,
+            "http_status": outcome.http_status,
+            "worker": worker,
+        },
+    )
     if outcome.tx_code == "tx_bad_seq" and not outcome.included:
         channel_resync(tx_id=tx_id)
     for code, batch_ids in pause.items():
