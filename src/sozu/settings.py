@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "sozu.beneficiaries",
     "sozu.disbursements",
     "sozu.webhooks",
+    "sozu.observability",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,12 @@ ORG_DISBURSEMENT_SECRET = os.environ.get("ORG_DISBURSEMENT_SECRET", "")
 #: Key that encrypts per-organization wallet secrets at rest (Fernet, urlsafe base64, 32 bytes).
 SOZU_MASTER_KEY = os.environ.get("SOZU_MASTER_KEY", "")
 HORIZON_TIMEOUT_SECONDS = int(os.environ.get("HORIZON_TIMEOUT_SECONDS", "35"))
+
+# --- Webhooks and metrics ----------------------------------------------------------------
+#: Accept plain-HTTP webhook URLs to 127.0.0.1/localhost (development and tests; HTTPS otherwise).
+SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = os.environ.get("SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP", "0") == "1"
+#: Bearer token that /metrics requires; empty leaves /metrics open (e.g. behind a private network).
+SOZU_METRICS_TOKEN = os.environ.get("SOZU_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -61,7 +61,7 @@ _LOOPBACK_HOSTS = {"localhost"}
 
 # --- endpoints ---------------------------------------------------------------------------
 def _loopback_http_allowed() -> bool:
-    return bool(settings.DEBUG or getattr(settings, "SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP", False))
+    return bool(settings.DEBUG or settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP)
 
 
 def _is_loopback(host: str) -> bool:
