@@ -7,7 +7,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
-_SEED = re.compile(r"\bS[A-Z2-7]{55}\b")
+#: No word boundaries: a seed glued to other text ("key=x" + seed, seed + "_old") must go too.
+_SEED = re.compile(r"S[A-Z2-7]{55}")
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
