@@ -99,6 +99,23 @@ async def test_concurrent_submissions_from_different_payers_all_land(
 
 
 @pytest.mark.asyncio
+async def test_two_workers_submitting_the_same_envelope_pay_once(
+    localnet: LocalNet, server: Server, async_server: ServerAsync, new_account: NewAccount
+) -> None:
+    alice, bob = new_account(), new_account()
+    envelope = await payment(localnet, async_server, alice, bob.public_key, "9")
+
+    first, second = await asyncio.gather(
+        async_server.submit_transaction(envelope), async_server.submit_transaction(envelope)
+    )
+
+    assert first["hash"] == second["hash"] == envelope.hash_hex()
+    assert first["ledger"] == second["ledger"]
+    assert first["successful"] is second["successful"] is True
+    assert xlm(server, bob.public_key) == Decimal("109")
+
+
+@pytest.mark.asyncio
 async def test_transactions_async_is_pending_then_included(
     localnet: LocalNet, server: Server, async_server: ServerAsync, new_account: NewAccount
 ) -> None:

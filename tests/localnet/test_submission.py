@@ -8,7 +8,16 @@ from decimal import Decimal
 
 import pytest
 import requests
-from stellar_sdk import Asset, Keypair, Server, TransactionEnvelope
+from stellar_sdk import (
+    Asset,
+    HashMemo,
+    IdMemo,
+    Keypair,
+    Memo,
+    Server,
+    TextMemo,
+    TransactionEnvelope,
+)
 from stellar_sdk import xdr as stellar_xdr
 from stellar_sdk.exceptions import NotFoundError
 
@@ -212,3 +221,58 @@ def test_an_undecodable_envelope_is_a_transaction_malformed_problem(localnet: Lo
     assert problem["status"] == 400
     assert problem["extras"]["envelope_xdr"] == "garbage"
     assert "result_codes" not in problem["extras"]
+
+
+def test_a_sync_retry_of_a_pending_transaction_waits_for_its_record(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    # Core answers DUPLICATE to the second submission; Horizon treats that as "wait for it".
+    alice, bob = new_account(), new_account()
+    envelope = pay(localnet, server, alice, bob.public_key, "6")
+    assert server.submit_transaction_async(envelope)["tx_status"] == "PENDING"
+
+    record = server.submit_transaction(envelope)
+
+    assert record["hash"] == envelope.hash_hex()
+    assert record["successful"] is True
+    assert xlm(server, bob.public_key) == Decimal("106")
+
+
+def test_memos_are_rendered_by_type(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    alice, bob = new_account(), new_account()
+    digest = bytes(range(32))
+
+    def paid_with(memo: Memo | None) -> dict[str, object]:
+        b = builder(localnet, server.load_account(alice)).append_payment_op(
+            bob.public_key, Asset.native(), "1"
+        )
+        if memo is not None:
+            b.add_memo(memo)
+        return server.submit_transaction(signed(b.build(), alice))
+
+    text = paid_with(TextMemo("cuota 3/12"))
+    assert (text["memo_type"], text["memo"]) == ("text", "cuota 3/12")
+    assert text["memo_bytes"] == base64.b64encode(b"cuota 3/12").decode()
+    big_id = paid_with(IdMemo(2**64 - 1))
+    assert (big_id["memo_type"], big_id["memo"]) == ("id", "18446744073709551615")
+    hashed = paid_with(HashMemo(digest))
+    assert (hashed["memo_type"], hashed["memo"]) == ("hash", base64.b64encode(digest).decode())
+    plain = paid_with(None)
+    assert plain["memo_type"] == "none"
+    assert "memo" not in plain
+
+
+def test_a_ledger_counts_its_failed_transactions(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    alice, bob = new_account(xlm="10"), new_account()
+    envelope = pay(localnet, server, alice, bob.public_key, "50")
+    rejected(server, envelope)
+
+    included = server.transactions().transaction(envelope.hash_hex()).call()
+    ledger = server.ledgers().ledger(included["ledger"]).call()
+
+    assert ledger["failed_transaction_count"] >= 1
+    assert ledger["tx_set_operation_count"] >= ledger["operation_count"]

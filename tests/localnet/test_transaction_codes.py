@@ -308,6 +308,10 @@ def test_ledger_bounds_gate_the_transaction_to_a_window_of_ledgers(
     )
     record = server.submit_transaction(signed(window, alice))
     assert latest <= record["ledger"] < latest + 1000
+    preconditions = window.transaction.preconditions
+    assert preconditions is not None and preconditions.time_bounds is not None
+    time_bounds = preconditions.time_bounds
+    assert record["preconditions"]["timebounds"]["max_time"] == str(time_bounds.max_time)
     assert record["preconditions"]["ledgerbounds"] == {
         "min_ledger": latest,
         "max_ledger": latest + 1000,
