@@ -11,7 +11,12 @@ from stellar_sdk import Server
 from sozu.audit.models import AuditEvent
 from sozu.audit.services import audit_verify_chain
 from sozu.disbursements.models import Batch, PaymentAttempt, PaymentTransaction, Payout
-from sozu.disbursements.tests.engine.helpers import create_and_execute, lines, run_worker
+from sozu.disbursements.tests.engine.helpers import (
+    create_and_execute,
+    lines,
+    pack_now,
+    run_worker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,17 +87,7 @@ def test_a_payout_can_never_have_two_live_attempts(make_org, make_recipient):
     org = make_org(channels=2)
     batch = create_and_execute(org, lines((make_recipient(), "1")))
     payout = batch.lines.get()
-    from sozu.disbursements.services import engine
-    from sozu.stellar import network
-
-    packed = engine.pack_transaction(
-        organization=org,
-        worker="t",
-        latest_ledger=network.client().latest_ledger(),
-        fee_per_op=100,
-        signers=engine.SignerCache(),
-    )
-    assert packed is not None
+    packed = pack_now(org)
     other_tx = PaymentTransaction.objects.get(pk=packed.tx_id)
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentAttempt.objects.create(payout=payout, transaction=other_tx, op_index=1)

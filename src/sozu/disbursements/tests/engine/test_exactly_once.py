@@ -13,7 +13,12 @@ from tests.localnet_process import LocalNet
 
 from sozu.disbursements.models import PaymentTransaction, Payout
 from sozu.disbursements.services import engine
-from sozu.disbursements.tests.engine.helpers import create_and_execute, lines, run_worker
+from sozu.disbursements.tests.engine.helpers import (
+    create_and_execute,
+    lines,
+    pack_now,
+    run_worker,
+)
 from sozu.orgs.services import organization_create
 from sozu.stellar import network
 from sozu.stellar.results import Verdict
@@ -46,21 +51,9 @@ def _setup(net: LocalNet, amount: str = "7") -> tuple[Any, Payout, str]:
     return org, batch.lines.get(), dest
 
 
-def _pack(org: Any) -> engine.Packed:
-    packed = engine.pack_transaction(
-        organization=org,
-        worker="t",
-        latest_ledger=network.client().latest_ledger(),
-        fee_per_op=100,
-        signers=engine.SignerCache(),
-    )
-    assert packed is not None
-    return packed
-
-
 def test_response_lost_after_inclusion_is_settled_from_the_network(net):
     org, payout, dest = _setup(net)
-    packed = _pack(org)
+    packed = pack_now(org)
     net.set_faults(lost_response_after_inclusion=1.0)
     outcome = engine.submit(tx_id=packed.tx_id, worker="t")
     net.clear_faults()
@@ -78,7 +71,7 @@ def test_response_lost_after_inclusion_is_settled_from_the_network(net):
 
 def test_timeout_before_inclusion_resubmits_the_same_envelope(net):
     org, payout, dest = _setup(net)
-    packed = _pack(org)
+    packed = pack_now(org)
     net.set_faults(timeout_before_inclusion=1.0)
     engine.submit(tx_id=packed.tx_id, worker="t")
     net.clear_faults()
@@ -96,7 +89,7 @@ def test_timeout_before_inclusion_resubmits_the_same_envelope(net):
 
 def test_not_found_is_never_paid_only_after_the_max_ledger_has_passed(net):
     org, payout, dest = _setup(net)
-    packed = _pack(org)
+    packed = pack_now(org)
     net.set_faults(timeout_before_inclusion=1.0)
     engine.submit(tx_id=packed.tx_id, worker="t")
     tx = PaymentTransaction.objects.get()
@@ -123,7 +116,7 @@ def test_not_found_is_never_paid_only_after_the_max_ledger_has_passed(net):
 
 def test_a_worker_that_died_after_signing_resumes_with_the_stored_envelope(net):
     org, _, dest = _setup(net)
-    packed = _pack(org)  # signed and stored, never submitted: then the worker died
+    packed = pack_now(org)  # signed and stored, never submitted: then the worker died
 
     run_worker(name="t")  # same worker name restarts and adopts its lease
 
@@ -147,14 +140,7 @@ def test_bad_sequence_is_rebuilt_after_reading_the_channel_again(net):
 
 def test_a_fee_too_low_is_paid_by_a_fee_bump_of_the_same_envelope(net):
     org, payout, dest = _setup(net)
-    packed = engine.pack_transaction(
-        organization=org,
-        worker="t",
-        latest_ledger=network.client().latest_ledger(),
-        fee_per_op=50,
-        signers=engine.SignerCache(),
-    )
-    assert packed is not None
+    packed = pack_now(org, fee_per_op=50)
 
     engine.submit(tx_id=packed.tx_id, worker="t")
 
