@@ -125,6 +125,8 @@ class SozuCommand(BaseCommand):
 
     def fail(self, message: str, errors: Sequence[dict[str, Any]] = ()) -> NoReturn:
         self.stderr.write(redact(message))
+        if len(errors) == 1 and errors[0].get("message") == message:
+            errors = ()  # a single payout's problem, already said
         for e in sorted(errors, key=lambda e: int(e.get("line") or 0)):
             where = f"line {e['line']}: " if e.get("line") else ""
             self.stderr.write(redact(f"  {where}{e.get('message') or e.get('code')}"))
