@@ -1,0 +1,1 @@
+"""`sozu start`: the whole platform on one machine (child processes and demo data)."""
