@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sozu.localnet.apply import apply_transaction, charge_fee
 from sozu.localnet.envelope import Envelope, decode
 from sozu.localnet.funding import build_issuer_tx, build_root_tx, insert_trustline
+from sozu.localnet.header import seal
 from sozu.localnet.oprender import op_records
 from sozu.localnet.render import toid, tx_record
 from sozu.localnet.state import BASE_FEE
@@ -147,10 +147,7 @@ def close_ledger(net: Network) -> None:
         base_fee=base_fee,
         max_tx_set_size=net.config.max_ops_per_ledger,
     )
-    digest = hashlib.sha256(prev["hash"].encode() + seq.to_bytes(8, "big"))
-    for t in write.txs:
-        digest.update(bytes.fromhex(t[1]))
-    header["hash"] = digest.hexdigest()
+    seal(header, [bytes.fromhex(t[1]) for t in write.txs], [t[3]["result_xdr"] for t in write.txs])
     write.header = header
     write.accounts = [a for k in state.dirty if (a := state.accounts.get(k)) is not None]
     write.deleted = [k for k in state.dirty if k not in state.accounts]

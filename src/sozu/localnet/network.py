@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from stellar_sdk import xdr as X
 
 from sozu.localnet.envelope import Envelope
 from sozu.localnet.funding import FundRequest, NetworkKeys, genesis
+from sozu.localnet.header import seal
 from sozu.localnet.render import toid
 from sozu.localnet.results import TxResult
 from sozu.localnet.state import BASE_FEE, BASE_RESERVE, PROTOCOL_VERSION, LedgerState
@@ -85,9 +85,6 @@ class Network:
         genesis(self.state, self.keys, now)
         self.header = {
             "sequence": 1,
-            "hash": hashlib.sha256(
-                b"sozu-localnet-genesis" + self.keys.root.raw_public_key()
-            ).hexdigest(),
             "prev_hash": "0" * 64,
             "close_time": now,
             "successful_transaction_count": 0,
@@ -101,6 +98,7 @@ class Network:
             "max_tx_set_size": self.config.max_ops_per_ledger,
             "protocol_version": PROTOCOL_VERSION,
         }
+        seal(self.header, [], [])
         write = LedgerWrite(
             header=self.header,
             accounts=list(self.state.accounts.values()),
@@ -139,7 +137,8 @@ class Network:
 
     def submit(self, env: Envelope) -> tuple[Status, TxResult | None]:
         """Try to add to the queue, with core's answers (one queued tx per source account)."""
-        if env.hash_hex in self.queue or self.store.tx_id_of(env.hash_hex) is not None:
+        # Like core, only the queue knows duplicates: an applied tx is just a used sequence.
+        if env.hash_hex in self.queue:
             return Status.DUPLICATE, None
         current = self.by_source.get(env.source)
         if current is not None:

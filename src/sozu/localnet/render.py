@@ -289,6 +289,7 @@ def ledger_record(h: Json) -> Json:
         "base_reserve_in_stroops": h["base_reserve"],
         "max_tx_set_size": h["max_tx_set_size"],
         "protocol_version": h["protocol_version"],
+        "header_xdr": h["header_xdr"],
     }
 
 

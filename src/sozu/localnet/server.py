@@ -174,6 +174,13 @@ def page(request: web.Request, records: list[Json], *, desc: bool, limit: int) -
     }
 
 
+def include_failed(request: web.Request, scope: tuple[str, Any] | None) -> bool:
+    """Horizon hides failed transactions from lists unless asked (or scoped to one tx)."""
+    if scope is not None and scope[0] == "transaction":
+        return True
+    return request.query.get("include_failed", "false").lower() == "true"
+
+
 async def collection(
     request: web.Request, kind: str, scope: tuple[str, Any] | None = None
 ) -> web.StreamResponse:
@@ -185,9 +192,16 @@ async def collection(
     if "text/event-stream" in request.headers.get("Accept", ""):
         from sozu.localnet.sse import stream
 
-        return await stream(request, net, kind, scope, cursor)
+        return await stream(request, net, kind, scope, cursor, include_failed(request, scope))
     base = base_url(request)
-    rows = net.store.page(kind, cursor=cursor, desc=desc, limit=limit, scope=scope)
+    rows = net.store.page(
+        kind,
+        cursor=cursor,
+        desc=desc,
+        limit=limit,
+        scope=scope,
+        include_failed=include_failed(request, scope),
+    )
     return ok(page(request, [with_links(base, kind, r) for r in rows], desc=desc, limit=limit))
 
 

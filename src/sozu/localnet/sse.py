@@ -15,7 +15,12 @@ BATCH = 200
 
 
 async def stream(
-    request: web.Request, net: Network, kind: str, scope: tuple[str, Any] | None, cursor: int
+    request: web.Request,
+    net: Network,
+    kind: str,
+    scope: tuple[str, Any] | None,
+    cursor: int,
+    include_failed: bool,
 ) -> web.StreamResponse:
     from sozu.localnet.server import base_url, with_links
 
@@ -36,7 +41,14 @@ async def stream(
     try:
         while True:
             closed = net.closed  # grab before reading, so no close slips between
-            rows = net.store.page(kind, cursor=cursor, desc=False, limit=BATCH, scope=scope)
+            rows = net.store.page(
+                kind,
+                cursor=cursor,
+                desc=False,
+                limit=BATCH,
+                scope=scope,
+                include_failed=include_failed,
+            )
             if rows:
                 chunks = []
                 for rec in rows:

@@ -19,14 +19,14 @@ CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledgers (seq INTEGER PRIMARY KEY, header TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS txs (
     id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, inner_hash TEXT, ledger INTEGER NOT NULL,
-    record TEXT NOT NULL);
+    successful INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS txs_inner ON txs(inner_hash) WHERE inner_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS txs_ledger ON txs(ledger, id);
 CREATE TABLE IF NOT EXISTS tx_accounts (
     account TEXT NOT NULL, tx_id INTEGER NOT NULL, PRIMARY KEY (account, tx_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ops (
     id INTEGER PRIMARY KEY, tx_id INTEGER NOT NULL, is_payment INTEGER NOT NULL,
-    record TEXT NOT NULL);
+    successful INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ops_tx ON ops(tx_id, id);
 CREATE INDEX IF NOT EXISTS ops_payments ON ops(id) WHERE is_payment = 1;
 CREATE TABLE IF NOT EXISTS op_accounts (
@@ -86,16 +86,24 @@ class Store:
             )
             db.executemany("DELETE FROM accounts WHERE id = ?", [(d,) for d in w.deleted])
             db.executemany(
-                "INSERT INTO txs (id, hash, inner_hash, ledger, record) VALUES (?, ?, ?, ?, ?)",
-                [(t[0], t[1], t[2], w.header["sequence"], dumps(t[3])) for t in w.txs],
+                "INSERT INTO txs (id, hash, inner_hash, ledger, successful, record) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (t[0], t[1], t[2], w.header["sequence"], int(t[3]["successful"]), dumps(t[3]))
+                    for t in w.txs
+                ],
             )
             db.executemany(
                 "INSERT OR IGNORE INTO tx_accounts (account, tx_id) VALUES (?, ?)",
                 [(a, t[0]) for t in w.txs for a in t[4]],
             )
             db.executemany(
-                "INSERT INTO ops (id, tx_id, is_payment, record) VALUES (?, ?, ?, ?)",
-                [(o[0], o[1], int(o[2]), dumps(o[3])) for o in w.ops],
+                "INSERT INTO ops (id, tx_id, is_payment, successful, record) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (o[0], o[1], int(o[2]), int(o[3]["transaction_successful"]), dumps(o[3]))
+                    for o in w.ops
+                ],
             )
             db.executemany(
                 "INSERT OR IGNORE INTO op_accounts (account, op_id, is_payment) VALUES (?, ?, ?)",
@@ -132,7 +140,14 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def page(
-        self, kind: str, *, cursor: int, desc: bool, limit: int, scope: tuple[str, Any] | None
+        self,
+        kind: str,
+        *,
+        cursor: int,
+        desc: bool,
+        limit: int,
+        scope: tuple[str, Any] | None,
+        include_failed: bool = False,
     ) -> list[Json]:
         """Records of one collection after `cursor` (exclusive), in paging order.
 
@@ -149,9 +164,13 @@ class Store:
                 join = "tx_accounts a JOIN txs t ON t.id = a.tx_id"
                 sql = f"SELECT t.record FROM {join} WHERE a.account = ? AND a.tx_id {cmp} ?"  # noqa: S608
                 args = [scope[1], cursor]
+                if not include_failed:
+                    sql += " AND t.successful = 1"
                 sql += f" ORDER BY a.tx_id {order} LIMIT ?"
             else:
                 sql = f"SELECT record FROM txs WHERE id {cmp} ?"  # noqa: S608
+                if not include_failed:
+                    sql += " AND successful = 1"
                 if scope and scope[0] == "ledger":
                     sql += " AND ledger = ?"
                     args.append(scope[1])
@@ -163,9 +182,13 @@ class Store:
                 where = f"a.account = ? AND a.op_id {cmp} ?" + pay.replace("is_", "a.is_")
                 sql = f"SELECT o.record FROM {join} WHERE {where}"  # noqa: S608
                 args = [scope[1], cursor]
+                if not include_failed:
+                    sql += " AND o.successful = 1"
                 sql += f" ORDER BY a.op_id {order} LIMIT ?"
             else:
                 sql = f"SELECT record FROM ops WHERE id {cmp} ?{pay}"  # noqa: S608
+                if not include_failed:
+                    sql += " AND successful = 1"
                 if scope and scope[0] == "transaction":
                     sql += " AND tx_id = ?"
                     args.append(scope[1])

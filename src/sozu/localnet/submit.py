@@ -89,6 +89,8 @@ async def submit_transaction(request: web.Request) -> web.Response:
     deadline = loop.time() + SUBMIT_TIMEOUT
     found = net.store.tx_by_hash(env.hash_hex)
     if found is not None:
+        if faults.roll("lost_response_after_inclusion"):
+            return problems.submission_timeout(env.hash_hex, raw)
         return _answer_record(request, raw, found[0])
     if faults.roll("timeout_before_inclusion"):
         # The submission is lost on its way to core: never included, the client sees 504.
