@@ -10,7 +10,7 @@ import pytest
 from stellar_sdk import Asset, Keypair, Server, ServerAsync, TransactionEnvelope
 from stellar_sdk import xdr as stellar_xdr
 from stellar_sdk.client.aiohttp_client import AiohttpClient
-from stellar_sdk.exceptions import BadRequestError, NotFoundError
+from stellar_sdk.exceptions import BadRequestError, BadResponseError, NotFoundError
 
 from tests.localnet.conftest import NewAccount, account_maker
 from tests.localnet.helpers import (
@@ -188,3 +188,40 @@ async def test_transactions_async_resubmission_is_duplicate_while_pending(
         answer = json.loads(late.value.message)
         assert answer["tx_status"] == "ERROR"
         assert decode_result(answer["error_result_xdr"]).result.code == Code.txBAD_SEQ
+
+
+@pytest.mark.asyncio
+async def test_a_second_pending_transaction_from_one_account_must_try_again_later(
+    fresh_localnet: LocalNet,
+) -> None:
+    # stellar-core queues one transaction per source account; a hot wallet cannot pipeline.
+    fresh_localnet.close_seconds = 2.0
+    fresh_localnet.start()
+    new_account = account_maker(fresh_localnet)
+    wallet, bob = new_account(xlm="100"), new_account(xlm="100")
+    async with ServerAsync(fresh_localnet.url, AiohttpClient()) as client:
+        source = await client.load_account(wallet.public_key)
+        first, second = (
+            signed(
+                builder(fresh_localnet, source)
+                .append_payment_op(bob.public_key, Asset.native(), amount)
+                .build(),
+                wallet,
+            )
+            for amount in ("1", "2")
+        )
+
+        assert (await client.submit_transaction_async(first))["tx_status"] == "PENDING"
+        with pytest.raises(BadResponseError) as busy:
+            await client.submit_transaction_async(second)
+
+        assert busy.value.status == 503
+        assert json.loads(busy.value.message) == {
+            "tx_status": "TRY_AGAIN_LATER",
+            "hash": second.hash_hex(),
+        }
+        with Server(fresh_localnet.url) as sync:
+            wait_for_transaction(sync, first.hash_hex())
+            assert (await client.submit_transaction_async(second))["tx_status"] == "PENDING"
+            assert wait_for_transaction(sync, second.hash_hex())["successful"] is True
+            assert xlm(sync, bob.public_key) == Decimal("103")

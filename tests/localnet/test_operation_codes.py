@@ -162,6 +162,24 @@ def test_creating_an_account_below_the_minimum_balance_is_op_low_reserve(
     assert_failed_in_ledger(server, envelope, err)
 
 
+def test_creating_an_account_that_exists_is_op_already_exists(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    funder, bob = new_account(), new_account()
+    envelope = signed(
+        builder(localnet, server.load_account(funder))
+        .append_create_account_op(bob.public_key, "5")
+        .build(),
+        funder,
+    )
+
+    err = rejected(server, envelope)
+
+    assert result_codes(err) == ("tx_failed", ["op_already_exists"])
+    assert_failed_in_ledger(server, envelope, err)
+    assert xlm(server, bob.public_key) == Decimal("100")
+
+
 def test_a_trustline_without_the_reserve_for_it_is_op_low_reserve(
     localnet: LocalNet, server: Server, new_account: NewAccount
 ) -> None:
@@ -204,13 +222,17 @@ def test_change_trust_creates_updates_and_removes_a_trustline(
 ) -> None:
     bob = new_account()
 
-    for limit in ("1000", "250.5"):
+    for limit, shown in (
+        (None, "922337203685.4775807"),  # no limit given: the largest int64 amount
+        ("1000", "1000.0000000"),
+        ("250.5", "250.5000000"),
+    ):
         op = builder(localnet, server.load_account(bob)).append_change_trust_op(
             usdc(localnet), limit=limit
         )
         server.submit_transaction(signed(op.build(), bob))
         [line] = [b for b in account_record(server, bob.public_key)["balances"] if "limit" in b]
-        assert line["limit"] == f"{Decimal(limit):.7f}"
+        assert line["limit"] == shown
         assert line["balance"] == "0.0000000"
     assert account_record(server, bob.public_key)["subentry_count"] == 1
 

@@ -91,6 +91,24 @@ def test_xlm_payment_returns_the_included_transaction_record(
     assert sequence(server, alice.public_key) == seq + 1
 
 
+def test_a_higher_fee_bid_is_a_maximum_not_the_price(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    # Without congestion every operation pays the base fee, whatever the transaction offered.
+    alice, bob = new_account(), new_account()
+    source = server.load_account(alice.public_key)
+    generous = builder(localnet, source, base_fee=1000).append_payment_op(
+        bob.public_key, Asset.native(), "1"
+    )
+
+    record = server.submit_transaction(signed(generous.build(), alice))
+
+    assert record["max_fee"] == "1000"
+    assert record["fee_charged"] == "100"
+    assert decode_result(record["result_xdr"]).fee_charged.int64 == 100
+    assert xlm(server, alice.public_key) == Decimal("99") - FEE
+
+
 def test_the_included_transaction_can_be_fetched_by_hash_and_by_ledger(
     localnet: LocalNet, server: Server, new_account: NewAccount
 ) -> None:
