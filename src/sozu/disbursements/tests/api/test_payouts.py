@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
+from stellar_sdk.operation import ChangeTrust
 
 from sozu.disbursements.models import Payout
 from sozu.disbursements.tests.api.helpers import (
@@ -132,8 +134,6 @@ def test_bad_json_and_bad_addresses_save_nothing(api_client):
 
 
 def test_a_destination_without_a_usdc_trustline_is_refused_before_paying(api_client, localnet):
-    from stellar_sdk import Keypair
-
     bare = Keypair.random().public_key
     localnet.fund(bare, xlm="10", usdc="0")
 
@@ -161,3 +161,32 @@ def test_when_no_channel_is_free_the_payout_is_accepted_and_can_be_polled(
     assert polled.status_code == 200
     assert polled.json()["status"] == "queued"
     assert polled.json()["tx_hash"] is None
+
+
+def test_a_payout_the_network_refuses_is_answered_failed_with_a_reason(api_client, localnet):
+    kp = Keypair.random()
+    localnet.fund(kp.public_key, xlm="10", usdc="1")
+    # Her trustline is full: it allows 1 USDC and she already holds it.
+    server = Server(localnet.url)
+    usdc = Asset(localnet.usdc_code, localnet.usdc_issuer)
+    tx = (
+        TransactionBuilder(server.load_account(kp.public_key), localnet.passphrase, base_fee=100)
+        .append_operation(ChangeTrust(usdc, limit="1"))
+        .set_timeout(60)
+        .build()
+    )
+    tx.sign(kp)
+    server.submit_transaction(tx)
+
+    r = post_json(
+        api_client,
+        "/api/v1/payouts",
+        {"destination": kp.public_key, "amount": "5"},
+        **{"Accept-Language": "en"},
+    )
+
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["status"], body["failure_code"]) == ("failed", "op_line_full")
+    assert body["failure_reason"] == "The destination's USDC trustline limit would be exceeded."
+    assert usdc_balance(localnet, kp.public_key) == Decimal("1")
