@@ -119,10 +119,21 @@ def test_the_included_transaction_can_be_fetched_by_hash_and_by_ledger(
 
     for key in ("hash", "ledger", "successful", "envelope_xdr", "result_xdr", "fee_charged"):
         assert fetched[key] == submitted[key], key
-    in_ledger = server.transactions().for_ledger(submitted["ledger"]).limit(200).call()
-    assert submitted["hash"] in [r["hash"] for r in in_ledger["_embedded"]["records"]]
+    in_ledger = (
+        server.transactions()
+        .for_ledger(submitted["ledger"])
+        .include_failed(True)
+        .limit(200)
+        .call()["_embedded"]["records"]
+    )
+    assert submitted["hash"] in [r["hash"] for r in in_ledger]
     ledger = server.ledgers().ledger(submitted["ledger"]).call()
-    assert ledger["successful_transaction_count"] >= 1
+    assert submitted["created_at"] == ledger["closed_at"]
+    successful = [r for r in in_ledger if r["successful"]]
+    assert ledger["successful_transaction_count"] == len(successful)
+    assert ledger["failed_transaction_count"] == len(in_ledger) - len(successful)
+    assert ledger["operation_count"] == sum(r["operation_count"] for r in successful)
+    assert ledger["tx_set_operation_count"] == sum(r["operation_count"] for r in in_ledger)
 
 
 def test_usdc_payment_moves_only_usdc(
