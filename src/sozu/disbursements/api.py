@@ -133,11 +133,12 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
                     response = view(request, **kwargs)
                 else:
                     response = view(request, authenticate(request), **kwargs)
-                    response["Cache-Control"] = "no-store"
             except SozuError as exc:
                 response = error_response(exc)
                 if exc.code == "method_not_allowed":
                     response["Allow"] = ", ".join(methods)
+            if not public:
+                response["Cache-Control"] = "no-store"  # money and contact details
             return response
 
         wrapper.allowed_methods = methods  # type: ignore[attr-defined]  # read by allowed_methods

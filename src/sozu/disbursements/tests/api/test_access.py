@@ -29,6 +29,7 @@ def test_without_a_valid_key_nothing_is_answered_but_401(org, recipient):
             assert r.status_code == 401, authorization
             assert r["Content-Type"] == "application/problem+json"
             assert r["WWW-Authenticate"] == 'Bearer realm="sozu"'
+            assert r["Cache-Control"] == "no-store"
             assert r.json()["code"] == "unauthenticated"
     assert row_counts() == counts
 
