@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -104,6 +106,21 @@ def stop_on_signals(
             signal.signal(s, h)
 
 
+@contextmanager
+def quiet_logs(verbosity: int) -> Iterator[None]:
+    """Interactive commands draw on stderr: the engine's INFO log lines only with -v 2."""
+    if verbosity >= 2:
+        yield
+        return
+    logger = logging.getLogger("sozu")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 class SozuCommand(BaseCommand):
     """A command whose refusals are printed as the translated message, exit status 1.
 
@@ -122,6 +139,14 @@ class SozuCommand(BaseCommand):
             self.fail(
                 message_for("network_unavailable", {"detail": f"{settings.HORIZON_URL} ({detail})"})
             )
+        except KeyboardInterrupt:
+            self.stderr.write("Interrupted.", style_func=plain)
+            raise SystemExit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`sozu batch lines 12 | head`): stop quietly, like Unix tools.
+            with suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
 
     def fail(self, message: str, errors: Sequence[dict[str, Any]] = ()) -> NoReturn:
         self.stderr.write(redact(message))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -42,6 +44,7 @@ from sozu.orgs.management.base import (
     operator,
     organization_by_slug,
     process_name,
+    quiet_logs,
     stop_on_signals,
     table,
     write_private,
@@ -51,6 +54,17 @@ B = Batch.Status
 P = Payout.Status
 #: Exit status after Ctrl-C, as shells report it (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def closed_after(rows: Iterator[Any]) -> Iterator[None]:
+    """Close a streaming generator (its database cursor) even when the reader went away."""
+    try:
+        yield
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 def _when(value: Any) -> str:
@@ -169,7 +183,8 @@ class Command(SozuCommand):
                 f"Follow it: sozu batch status {batch.pk}"
             )
             return
-        code = self._follow(batch, threads=options["threads"])
+        with quiet_logs(options["verbosity"]):
+            code = self._follow(batch, threads=options["threads"])
         if code:
             raise SystemExit(code)
 
@@ -268,7 +283,12 @@ class Command(SozuCommand):
         batch = self._batch(options["id"])
         self.note(self._headline(batch))
         self.say(f"{'LINE':>6}  {'STATUS':<10}{'AMOUNT':>16}  {'DESTINATION':<56}  DETAIL")
-        for p in batch_lines(batch=batch, status=options["status"]).iterator(chunk_size=2000):
+        rows = batch_lines(batch=batch, status=options["status"]).iterator(chunk_size=2000)
+        with closed_after(rows):
+            self._print_lines(rows)
+
+    def _print_lines(self, rows: Iterator[Payout]) -> None:
+        for p in rows:
             if p.tx_hash:
                 detail = f"tx {p.tx_hash}"
             elif p.failure_code:
@@ -288,8 +308,9 @@ class Command(SozuCommand):
             write_private(Path(options["output"]), "".join(chunks))
             self.note(f"{self._headline(batch)}: {batch.line_count} lines → {options['output']}")
             return
-        for chunk in chunks:
-            self.stdout.write(chunk, ending="")
+        with closed_after(chunks):
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
 
     # --- state changes -------------------------------------------------------------------------
     def _change(self, service: Any, options: dict[str, Any]) -> None:

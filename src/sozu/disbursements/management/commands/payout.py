@@ -16,6 +16,7 @@ from sozu.orgs.management.base import (
     operator,
     organization_by_slug,
     process_name,
+    quiet_logs,
 )
 
 P = Payout.Status
@@ -51,9 +52,10 @@ class Command(SozuCommand):
             f"{payout.destination}"
         )
         try:
-            payout = payout_pay_now(
-                payout=payout, worker=process_name("cli"), wait_seconds=options["wait"]
-            )
+            with quiet_logs(options["verbosity"]):
+                payout = payout_pay_now(
+                    payout=payout, worker=process_name("cli"), wait_seconds=options["wait"]
+                )
         except Exception as exc:
             # The payout is saved and queued: a worker pays it. Reporting a failure here would
             # invite running the command again, and that would pay twice.
