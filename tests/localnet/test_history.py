@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from stellar_sdk import Asset, Keypair, Server
+from stellar_sdk.exceptions import BadRequestError
 
 from tests.localnet.conftest import NewAccount
 from tests.localnet.helpers import AMOUNT, builder, rejected, signed
@@ -140,3 +142,13 @@ def test_transactions_for_an_account_include_those_that_paid_it(
     older.call()
     beyond = older.next()["_embedded"]["records"]
     assert all(r["hash"] not in (sent["hash"], received["hash"]) for r in beyond)
+
+
+def test_pages_hold_at_most_200_records(server: Server, new_account: NewAccount) -> None:
+    alice = new_account()
+
+    assert server.payments().for_account(alice.public_key).limit(200).call()["_embedded"]
+    with pytest.raises(BadRequestError) as caught:
+        server.payments().for_account(alice.public_key).limit(201).call()
+
+    assert caught.value.status == 400

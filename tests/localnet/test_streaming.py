@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from stellar_sdk import Asset, Keypair, Server, ServerAsync
+from stellar_sdk.exceptions import BadRequestError
 
 from tests.localnet.conftest import NewAccount
 from tests.localnet.helpers import builder, signed
@@ -67,6 +68,26 @@ def test_sync_stream_from_now_delivers_a_payment_made_after_it_opened(
     assert record["type"] == "payment"
     assert record["to"] == alice.public_key
     assert record["amount"] == "4.2000000"
+
+
+def test_a_failed_payment_is_not_streamed(
+    localnet: LocalNet, server: Server, new_account: NewAccount
+) -> None:
+    alice, bob = new_account(), new_account(xlm="20")
+    received = stream_in_background(localnet.url, alice.public_key, "now")
+    time.sleep(STREAM_SETTLE)
+
+    failed = signed(
+        builder(localnet, server.load_account(bob))
+        .append_payment_op(alice.public_key, Asset.native(), "500")
+        .build(),
+        bob,
+    )
+    with pytest.raises(BadRequestError):
+        server.submit_transaction(failed)
+    succeeded = pay(localnet, server, bob, alice.public_key, "1")
+
+    assert next_payment(received)["transaction_hash"] == succeeded["hash"]
 
 
 def test_sync_stream_resumes_after_its_cursor_without_replaying(
