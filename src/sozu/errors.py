@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 #: code → (message template, HTTP status). Templates use %(name)s placeholders.
 MESSAGES: dict[str, tuple[Promise, int]] = {
@@ -103,6 +104,30 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
 }
 
 
+#: Words that travel as message parameters (codes in the data, translated when shown).
+TERMS: dict[str, Promise] = {
+    "batch": pgettext_lazy("object of a refused action", "batch"),
+    "webhook endpoint": pgettext_lazy("object of a refused action", "webhook endpoint"),
+    "validated": pgettext_lazy("state of a batch", "validated"),
+    "executing": pgettext_lazy("state of a batch", "executing"),
+    "paused": pgettext_lazy("state of a batch", "paused"),
+    "completed": pgettext_lazy("state of a batch", "completed"),
+    "partially_paid": pgettext_lazy("state of a batch", "partially paid"),
+    "failed": pgettext_lazy("state of a batch", "failed"),
+    "cancelled": pgettext_lazy("state of a batch", "cancelled"),
+    "disabled": pgettext_lazy("state of a webhook endpoint", "disabled"),
+}
+#: Refused actions, as the verb of "cannot be …" (Spanish renders them as infinitives).
+ACTIONS: dict[str, Promise] = {
+    "executed": pgettext_lazy("refused action", "executed"),
+    "paused": pgettext_lazy("refused action", "paused"),
+    "resumed": pgettext_lazy("refused action", "resumed"),
+    "cancelled": pgettext_lazy("refused action", "cancelled"),
+    "retried": pgettext_lazy("refused action", "retried"),
+    "disabled": pgettext_lazy("refused action", "disabled"),
+}
+
+
 class SozuError(Exception):
     """A refusal the user can understand: code is stable, message is translated on display."""
 
@@ -137,7 +162,11 @@ def message_for(code: str, params: dict[str, Any] | None = None) -> str:
     if entry is None:
         return code
     text = str(entry[0])  # the lazy proxy translates into the active language
+    shown = {}
+    for k, v in (params or {}).items():
+        table = ACTIONS if k == "action" else TERMS
+        shown[k] = str(table[v]) if isinstance(v, str) and v in table else v
     try:
-        return text % {k: v for k, v in (params or {}).items()}
+        return text % shown
     except (KeyError, TypeError, ValueError):
         return text

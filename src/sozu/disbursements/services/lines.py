@@ -51,7 +51,7 @@ def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "amount" not in fields or not any(c in fields for c in DESTINATION_COLUMNS):
-        raise SozuError("csv_missing_column", columns="destination (o beneficiary_id), amount")
+        raise SozuError("csv_missing_column", columns="destination|beneficiary_id, amount")
     reader.fieldnames = fields
     rows: list[tuple[int, dict[str, str]]] = []
     try:
