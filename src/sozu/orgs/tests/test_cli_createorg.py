@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from stellar_sdk import Keypair, Server
-from tests.localnet_process import LocalNet
+from tests.localnet_process import LocalNet, free_port
 
 from sozu.disbursements.models import ChannelAccount
 from sozu.errors import message_for
@@ -79,4 +79,17 @@ def test_createorg_refuses_a_bad_amount_before_touching_anything(net_settings: L
 
     assert ran.code == 1
     assert ran.err.strip() == message_for("amount_invalid", {"value": "lots"})
+    assert not Organization.objects.exists()
+
+
+def test_createorg_with_the_network_down_saves_nothing(
+    net_settings: LocalNet, settings: Any
+) -> None:
+    settings.HORIZON_URL = f"http://127.0.0.1:{free_port()}"
+
+    ran = run_sozu("createorg", "offline", "--name", "Offline")
+
+    assert ran.code == 1
+    detail = f"{settings.HORIZON_URL} (ConnectionError)"
+    assert ran.err.strip() == message_for("network_unavailable", {"detail": detail})
     assert not Organization.objects.exists()

@@ -59,6 +59,10 @@ class Command(SozuCommand):
         fund_usdc = _amount(options["fund_usdc"])
         if options["channels"] < 0:
             raise SozuError("invalid_field", field="channels")
+        # The organization is saved before its wallet is set up on the network: check that the
+        # network answers first, so that the usual failure leaves nothing half made.
+        network.client().latest_ledger()
+        network.usdc_asset()
         org = organization_create(
             slug=options["slug"],
             name=options["name"],
