@@ -426,3 +426,9 @@ batch_retry_api = batch_action_api(batch_retry_failed, HTTPStatus.OK)
 @endpoint("GET", public=True)
 def openapi_api(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+def not_found_api(request: HttpRequest) -> HttpResponseBase:
+    """Unknown API URLs answer like every other API error (problem+json), not with HTML."""
+    return error_response(SozuError("not_found"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -101,6 +102,8 @@ def batch_lines(*, batch: Batch, status: str | None = None) -> QuerySet[Payout]:
     return qs
 
 
+_PHONE_LIKE = re.compile(r"[+-][0-9 ().-]*")
+
 EXPORT_COLUMNS = [
     "line",
     "payout_id",
@@ -121,6 +124,20 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _cell(value: object) -> object:
+    """Neutralise spreadsheet formulas in free text (names, memos) of an exported CSV.
+
+    A phone number such as "+54 9 387 555 0101" stays as it is: only digits and separators.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in ("=", "@", "\t", "\r") or (
+        value[0] in ("+", "-") and not _PHONE_LIKE.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def batch_export_csv(*, batch: Batch) -> Iterator[str]:
     """The batch's lines with beneficiary contact details, for reconciliation (streamed)."""
     buf = io.StringIO()
@@ -136,13 +153,13 @@ def batch_export_csv(*, batch: Batch) -> Iterator[str]:
                 p.line_number,
                 p.pk,
                 p.beneficiary_id or "",
-                b.full_name if b else "",
-                b.national_id if b else "",
-                b.email if b else "",
-                b.phone if b else "",
+                _cell(b.full_name) if b else "",
+                _cell(b.national_id) if b else "",
+                _cell(b.email) if b else "",
+                _cell(b.phone) if b else "",
                 p.destination,
                 p.amount,
-                p.memo,
+                _cell(p.memo),
                 p.status,
                 p.tx_hash,
                 p.ledger or "",

@@ -1,6 +1,6 @@
 """URLs of the disbursement API (every one is described in api_schema.py)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from sozu.disbursements import api
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("api/v1/batches/<int:batch_id>/resume", api.batch_resume_api, name="batch-resume"),
     path("api/v1/batches/<int:batch_id>/cancel", api.batch_cancel_api, name="batch-cancel"),
     path("api/v1/batches/<int:batch_id>/retry", api.batch_retry_api, name="batch-retry"),
+    # Anything else under the API answers a problem+json 404, never an HTML page.
+    re_path(r"^api/v1/.*$", api.not_found_api, name="not-found"),
 ]

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sozu.audit.services import Entry, audit_record
-from sozu.disbursements.models import Payout
+from sozu.disbursements.models import PaymentTransaction, Payout
 from sozu.disbursements.services import checks, engine
 from sozu.disbursements.services.lines import validate_lines
 from sozu.errors import SozuError, message_for
@@ -79,6 +79,10 @@ def payout_pay_now(*, payout: Payout, worker: str, wait_seconds: float = 30.0) -
     )
     if packed is not None:
         engine.submit(tx_id=packed.tx_id, worker=worker)
+        # If the outcome is still unknown, let any worker settle it at once, not after the lease.
+        PaymentTransaction.objects.filter(
+            pk=packed.tx_id, lease_owner=worker, status__in=PaymentTransaction.UNSETTLED
+        ).update(lease_owner="", lease_until=None)
     deadline = time.monotonic() + wait_seconds
     payout.refresh_from_db()
     while payout.status in (P.QUEUED, P.IN_FLIGHT) and time.monotonic() < deadline:
