@@ -100,6 +100,10 @@ USDC_CODE = os.environ.get("USDC_CODE", "USDC")
 ORG_DISBURSEMENT_SECRET = os.environ.get("ORG_DISBURSEMENT_SECRET", "")
 #: Key that encrypts per-organization wallet secrets at rest (Fernet, urlsafe base64, 32 bytes).
 SOZU_MASTER_KEY = os.environ.get("SOZU_MASTER_KEY", "")
+#: Dotted path to a callable(public_key) -> Signer, to sign with a KMS or a signing service.
+SOZU_SIGNER_BACKEND = os.environ.get("SOZU_SIGNER_BACKEND", "")
+#: How long POST /api/v1/payouts waits for the ledger before answering 202.
+SOZU_PAYOUT_WAIT_SECONDS = float(os.environ.get("SOZU_PAYOUT_WAIT_SECONDS", "20"))
 HORIZON_TIMEOUT_SECONDS = int(os.environ.get("HORIZON_TIMEOUT_SECONDS", "35"))
 
 # --- Webhooks and metrics ----------------------------------------------------------------
