@@ -6,7 +6,7 @@ from stellar_sdk import StrKey
 from stellar_sdk import xdr as X
 
 from sozu.localnet.envelope import Envelope
-from sozu.localnet.ops import APPLIERS, needed_weight, threshold_level
+from sozu.localnet.ops import APPLIERS, CHECKED_BEFORE_WRITING, needed_weight, threshold_level
 from sozu.localnet.ops.base import ApplyContext, release_sponsorship
 from sozu.localnet.results import OpResult, TxResult, op_outer
 from sozu.localnet.state import LedgerState
@@ -79,14 +79,19 @@ def apply_transaction(
             results[op.index] = op_outer(op.type, ORC.opNO_ACCOUNT)
             ok = False
             continue
-        state.savepoint()
-        res = APPLIERS[op.type](ctx, op.body, src)
-        results[op.index] = res
-        if res.ok:
-            state.commit()
+        if op.type in CHECKED_BEFORE_WRITING:
+            # No partial writes to undo: any failure fails the tx, rolled back below.
+            res = APPLIERS[op.type](ctx, op.body, src)
+            ok = ok and res.ok
         else:
-            state.rollback()
-            ok = False
+            state.savepoint()
+            res = APPLIERS[op.type](ctx, op.body, src)
+            if res.ok:
+                state.commit()
+            else:
+                state.rollback()
+                ok = False
+        results[op.index] = res
     code = T.txSUCCESS.value
     if not ok:
         code = T.txFAILED.value

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stellar_sdk import StrKey
 from stellar_sdk import xdr as X
@@ -23,6 +24,12 @@ class MalformedEnvelope(ValueError):
     """The `tx` field is not a decodable TransactionEnvelope for this network."""
 
 
+@lru_cache(maxsize=1 << 17)
+def g_from_raw(raw: bytes) -> str:
+    """G address of a raw ed25519 key; cached because base32 with a checksum is slow in Python."""
+    return StrKey.encode_ed25519_public_key(raw)
+
+
 def account_of(muxed: X.MuxedAccount) -> tuple[str, str | None, int | None]:
     """(G address, M address or None, mux id or None) of an XDR MuxedAccount."""
     if muxed.type == X.CryptoKeyType.KEY_TYPE_MUXED_ED25519:
@@ -31,9 +38,9 @@ def account_of(muxed: X.MuxedAccount) -> tuple[str, str | None, int | None]:
         raw = med.ed25519.uint256
         mid = med.id.uint64
         m = StrKey.encode_med25519_public_key(raw + mid.to_bytes(8, "big"))
-        return StrKey.encode_ed25519_public_key(raw), m, mid
+        return g_from_raw(raw), m, mid
     assert muxed.ed25519 is not None
-    return StrKey.encode_ed25519_public_key(muxed.ed25519.uint256), None, None
+    return g_from_raw(muxed.ed25519.uint256), None, None
 
 
 def _sigs_size(sigs: list[X.DecoratedSignature]) -> int:

@@ -87,7 +87,7 @@ def build_root_tx(
     if exists and not req.friendbot and req.xlm == 0:
         return None
     src = SdkAccount(keys.root.public_key, root.seq_num + seq_offset)
-    b = TransactionBuilder(src, passphrase, base_fee=100).set_timeout(0)
+    b = TransactionBuilder(src, passphrase, base_fee=100).add_time_bounds(0, 0)
     if req.friendbot or not exists:
         b.append_create_account_op(req.address, stroops_text(req.xlm))
     else:
@@ -116,7 +116,7 @@ def build_issuer_tx(
     issuer = state.get(keys.issuer.public_key)
     assert issuer is not None
     src = SdkAccount(keys.issuer.public_key, issuer.seq_num + seq_offset)
-    b = TransactionBuilder(src, passphrase, base_fee=100).set_timeout(0)
+    b = TransactionBuilder(src, passphrase, base_fee=100).add_time_bounds(0, 0)
     b.append_payment_op(
         req.address, Asset(USDC_CODE, keys.issuer.public_key), stroops_text(req.usdc)
     )

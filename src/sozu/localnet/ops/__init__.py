@@ -45,6 +45,18 @@ APPLIERS: dict[int, Apply] = {
     OT.SET_TRUST_LINE_FLAGS.value: trust.apply_set_trust_line_flags,
 }
 
+# Ops whose apply function returns every failure before its first write; they need no
+# savepoint of their own (a savepoint copies each touched account).
+CHECKED_BEFORE_WRITING = {
+    OT.CREATE_ACCOUNT.value,
+    OT.PAYMENT.value,
+    OT.BUMP_SEQUENCE.value,
+    OT.MANAGE_DATA.value,
+    OT.CHANGE_TRUST.value,
+    OT.BEGIN_SPONSORING_FUTURE_RESERVES.value,
+    OT.END_SPONSORING_FUTURE_RESERVES.value,
+}
+
 _LOW_OPS = {OT.ALLOW_TRUST.value, OT.SET_TRUST_LINE_FLAGS.value, OT.BUMP_SEQUENCE.value}
 
 

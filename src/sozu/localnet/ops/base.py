@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stellar_sdk import StrKey
 from stellar_sdk import xdr as X
 
+from sozu.localnet.envelope import g_from_raw
 from sozu.localnet.signatures import SignatureSet
 from sozu.localnet.state import BASE_RESERVE, Account, AssetKey, LedgerState
 
@@ -24,16 +24,16 @@ class ApplyContext:
 def g_address(account_id: X.AccountID) -> str:
     key = account_id.account_id.ed25519
     assert key is not None
-    return StrKey.encode_ed25519_public_key(key.uint256)
+    return g_from_raw(key.uint256)
 
 
 def muxed_address(m: X.MuxedAccount) -> str:
     """The G address behind a (possibly muxed) XDR account."""
     if m.type == X.CryptoKeyType.KEY_TYPE_MUXED_ED25519:
         assert m.med25519 is not None
-        return StrKey.encode_ed25519_public_key(m.med25519.ed25519.uint256)
+        return g_from_raw(m.med25519.ed25519.uint256)
     assert m.ed25519 is not None
-    return StrKey.encode_ed25519_public_key(m.ed25519.uint256)
+    return g_from_raw(m.ed25519.uint256)
 
 
 def _valid_code(code: bytes, alnum12: bool) -> str | None:
