@@ -161,7 +161,9 @@ def test_start_runs_the_platform_pays_with_the_demo_key_and_stops_every_child(
         while any(alive(p) for p in children) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not [p for p in children if alive(p)]
-        assert "Stopped." in started.err.read_text()
+        err = started.err.read_text()
+        assert '"message": "worker stopped"' in err  # it stopped on SIGTERM, was not killed
+        assert "Stopped." in err
         assert not SEED.search(started.output())
 
     # A second start finds the demo organization and its key: nothing is made twice.
