@@ -191,7 +191,15 @@ def main() -> None:
         print(json.dumps(phase_setup(args.lines, args.recipients, args.baseline_lines)))
         return
     if args.phase == "execute":
-        print(json.dumps(phase_execute(args.batch_id)))
+        if os.environ.get("BENCH_PROFILE"):  # write a cProfile of the execution phase
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                result = phase_execute(args.batch_id)
+            prof.dump_stats(os.environ["BENCH_PROFILE"])
+            print(json.dumps(result))
+        else:
+            print(json.dumps(phase_execute(args.batch_id)))
         return
     if args.phase == "baseline":
         print(json.dumps(phase_baseline(args.baseline_recipients.split(","))))

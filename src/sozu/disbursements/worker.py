@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
@@ -85,6 +85,8 @@ class Worker:
         self.stop_event = threading.Event()
         self.only_batch = only_batch
         self._latest: tuple[float, int] = (0.0, 0)
+        self._rechecked_at = 0.0
+        self.threads = threads
 
     # --- lifecycle ---------------------------------------------------------------------
     def adopt_own_leases(self) -> int:
@@ -103,9 +105,17 @@ class Worker:
                 if until_idle and not busy and not self.inflight and not self._pending_work():
                     break
                 if not busy:
-                    self.stop_event.wait(self.poll_seconds)
+                    self._idle()
         finally:
             self.drain()
+
+    def _idle(self) -> None:
+        """Sleep until an envelope settles (then refill at once) or the poll interval passes."""
+        futures = [fut for fut, _, _ in self.inflight.values()]
+        if futures:
+            wait(futures, timeout=self.poll_seconds * 5, return_when=FIRST_COMPLETED)
+        else:
+            self.stop_event.wait(self.poll_seconds)
 
     def drain(self) -> None:
         for fut, _, _ in list(self.inflight.values()):
@@ -120,7 +130,12 @@ class Worker:
     def tick(self) -> bool:
         webhooks_deliver_soon(self.pool)  # at most once a second, in the background
         self._reap()
-        busy = self._recheck_due()
+        busy = False
+        if time.monotonic() - self._rechecked_at >= self.poll_seconds * 5:
+            busy |= self._recheck_due()
+            self._rechecked_at = time.monotonic()
+        if len(self.inflight) >= self.threads:
+            return busy  # every thread is busy: nothing can be packed now
         for org in self._orgs_with_work():
             busy |= self._fill(org)
         return busy
@@ -204,9 +219,11 @@ class Worker:
         )
 
     def _fill(self, org: Organization) -> bool:
+        mine = sum(1 for _, o, _ in self.inflight.values() if o == org.pk)
+        if mine >= self.concurrency.limit(org):
+            return False
         engine.payouts_check_destinations(organization=org, actor=f"worker:{self.name}")
         busy = False
-        mine = sum(1 for _, o, _ in self.inflight.values() if o == org.pk)
         latest = self.latest_ledger()
         fee = self.fees.per_op(org)
         while mine < self.concurrency.limit(org):

@@ -15,7 +15,7 @@ from sozu.disbursements.models import Batch, Payout
 from sozu.disbursements.services import checks
 from sozu.disbursements.services.events import emit_batch_status
 from sozu.disbursements.services.lines import validate_lines
-from sozu.disbursements.services.transitions import check_batch
+from sozu.disbursements.services.transitions import OPEN_PAYOUT_STATUSES, check_batch
 from sozu.errors import SozuError, message_for
 from sozu.orgs.models import Organization
 
@@ -209,6 +209,8 @@ def batch_finalize(batch: Batch, actor: str) -> bool:
     """Close a batch with no open line; call inside a transaction holding the batch row."""
     if batch.status not in (B.EXECUTING, B.PAUSED):
         return False
+    if batch.lines.filter(status__in=OPEN_PAYOUT_STATUSES).exists():
+        return False  # the common case while paying, answered from the (batch, status) index
     counts = batch.lines.aggregate(
         open=Count("id", filter=Q(status__in=(P.VALIDATED, P.QUEUED, P.IN_FLIGHT))),
         paid=Count("id", filter=Q(status=P.PAID)),
@@ -230,6 +232,8 @@ def batch_finalize(batch: Batch, actor: str) -> bool:
 
 def batches_finalize(batch_ids: Iterable[int], actor: str) -> None:
     for batch_id in set(batch_ids):
+        if Payout.objects.filter(batch_id=batch_id, status__in=OPEN_PAYOUT_STATUSES).exists():
+            continue  # still paying: no need to lock the batch
         with transaction.atomic():
             batch = Batch.objects.select_for_update().get(pk=batch_id)
             batch_finalize(batch, actor)
