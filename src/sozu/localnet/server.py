@@ -155,7 +155,12 @@ def paging(request: web.Request, net: Network) -> tuple[int, bool, int]:
 def page(request: web.Request, records: list[Json], *, desc: bool, limit: int) -> Json:
     base = base_url(request)
     path = base + request.path
-    keep = {k: v for k, v in request.query.items() if k not in ("cursor", "order", "limit")}
+    # Client identification params (X-Client-Name, …) are noise, not part of the query.
+    keep = {
+        k: v
+        for k, v in request.query.items()
+        if k not in ("cursor", "order", "limit") and not k.lower().startswith("x-")
+    }
 
     def href(cursor: str, order: str) -> Json:
         query = {**keep, "cursor": cursor, "limit": str(limit), "order": order}

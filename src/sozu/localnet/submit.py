@@ -19,20 +19,15 @@ SUBMIT_TIMEOUT = 30.0  # Horizon gives up waiting for inclusion after 30 s
 async def _read_envelope(request: web.Request) -> tuple[str, Envelope | web.Response]:
     ctype = request.content_type
     if ctype not in ("", "application/x-www-form-urlencoded", "multipart/form-data"):
-        if ctype == "application/json":
-            body: Any = await request.json()
-            raw = body.get("tx", "") if isinstance(body, dict) else ""
-        else:
-            return "", problems.problem(
-                "unsupported_media_type",
-                "Unsupported Media Type",
-                415,
-                "The request has an unsupported content type. Presently, the only supported "
-                "content type is application/x-www-form-urlencoded.",
-            )
-    else:
-        form = await request.post()
-        raw = str(form.get("tx", ""))
+        return "", problems.problem(
+            "unsupported_media_type",
+            "Unsupported Media Type",
+            415,
+            "The request has an unsupported content type. Presently, the only supported "
+            "content type is application/x-www-form-urlencoded.",
+        )
+    form = await request.post()
+    raw = str(form.get("tx", ""))
     if not raw:
         return "", problems.bad_request("tx", "Transaction is missing from request body.")
     net = request.app[NET]
