@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -132,20 +133,36 @@ class HorizonClient:
         self.server = Server(self.url, client=self._client)
 
     # --- reads -----------------------------------------------------------------------
+    def _timed(self, call: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """Run a GET, recording its latency and status; None for a 404 (it is an answer)."""
+        started = time.perf_counter()
+        status = "200"
+        try:
+            return fetch()
+        except NotFoundError:
+            status = "404"
+            return None
+        except BaseHorizonError as exc:
+            status = str(exc.status)
+            raise
+        except ConnectionError:
+            status = "connection"
+            raise
+        finally:
+            metrics.observe_horizon(
+                call, time.perf_counter() - started, "200" if status == "404" else status
+            )
+
     def root(self) -> dict[str, Any]:
-        return dict(self.server.root().call())
+        return dict(self._timed("root", lambda: self.server.root().call()) or {})
 
     def latest_ledger(self) -> int:
         return int(self.root()["history_latest_ledger"])
 
     def account(self, address: str) -> AccountInfo | None:
-        started = time.perf_counter()
-        try:
-            data = self.server.accounts().account_id(address).call()
-        except NotFoundError:
+        data = self._timed("account", lambda: self.server.accounts().account_id(address).call())
+        if data is None:
             return None
-        finally:
-            metrics.observe_horizon("account", time.perf_counter() - started)
         lines: dict[tuple[str, str], Trustline] = {}
         native = Decimal(0)
         for b in data["balances"]:
@@ -177,13 +194,11 @@ class HorizonClient:
 
     def transaction(self, tx_hash: str) -> TxOutcome | None:
         """The included transaction with this hash, or None if Horizon has not seen it."""
-        started = time.perf_counter()
-        try:
-            data = self.server.transactions().transaction(tx_hash).call()
-        except NotFoundError:
+        data = self._timed(
+            "transaction", lambda: self.server.transactions().transaction(tx_hash).call()
+        )
+        if data is None:
             return None
-        finally:
-            metrics.observe_horizon("transaction", time.perf_counter() - started)
         return self._included(tx_hash, data)
 
     # --- submission --------------------------------------------------------------------

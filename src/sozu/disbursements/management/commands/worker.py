@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
+from prometheus_client import start_http_server
 
 from sozu.disbursements.worker import Worker
 from sozu.orgs.management.base import (
@@ -40,6 +41,12 @@ class Command(SozuCommand):
         parser.add_argument(
             "--until-idle", action="store_true", help="exit when there is nothing left to do"
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=0,
+            help="serve this worker's Prometheus metrics (Horizon latency, errors) on this port",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"] or process_name("worker")
@@ -59,6 +66,9 @@ class Command(SozuCommand):
                 in_flight = sum(len(w.inflight) for w in current)
                 log.info("worker alive", extra={"worker": name, "in_flight": in_flight})
 
+        if options["metrics_port"]:
+            # Horizon calls happen in the worker: its own metrics are only visible here.
+            start_http_server(options["metrics_port"], addr="127.0.0.1")
         log.info(
             "worker started",
             extra={"worker": name, "threads": options["threads"], "horizon": settings.HORIZON_URL},
