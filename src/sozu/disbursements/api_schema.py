@@ -179,6 +179,12 @@ PARAMETERS: Schema = {
         "required": True,
         "schema": {"type": "integer"},
     },
+    "WebhookId": {
+        "name": "webhook_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    },
     "IdempotencyKey": {
         "name": "Idempotency-Key",
         "in": "header",
@@ -312,6 +318,29 @@ BATCH_BODY: Schema = {
             }
         },
     },
+}
+
+
+WEBHOOK: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "active": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id", "url", "active", "created_at"],
+}
+WEBHOOK_CREATED: Schema = {
+    "allOf": [
+        WEBHOOK,
+        {"type": "object", "properties": {"secret": {"type": "string"}}, "required": ["secret"]},
+    ],
+}
+WEBHOOK_LIST: Schema = {
+    "type": "object",
+    "properties": {"results": {"type": "array", "items": WEBHOOK}},
+    "required": ["results"],
 }
 
 
@@ -463,6 +492,49 @@ def paths() -> Schema:
         "/api/v1/batches/{batch_id}/retry": batch_action(
             "batchRetry", "Queue the failed lines again", "200", "Executing the failed lines again."
         ),
+        "/api/v1/webhooks": {
+            "get": operation(
+                "webhookList",
+                "Your webhook endpoints",
+                {"200": {"description": "Endpoints", "content": json_content(WEBHOOK_LIST)}},
+                tags=("webhooks",),
+            ),
+            "post": operation(
+                "webhookCreate",
+                "Register an HTTPS endpoint for payout and batch events",
+                {
+                    "201": {
+                        "description": (
+                            "Registered. `secret` signs every delivery (header `Sozu-Signature: "
+                            "t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>`); it is shown once."
+                        ),
+                        "content": json_content(WEBHOOK_CREATED),
+                    }
+                },
+                errors=("BadRequest",),
+                body={
+                    "required": True,
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {"url": {"type": "string", "format": "uri"}},
+                            "required": ["url"],
+                        }
+                    ),
+                },
+                tags=("webhooks",),
+            ),
+        },
+        "/api/v1/webhooks/{webhook_id}": {
+            "delete": operation(
+                "webhookDisable",
+                "Stop sending events to this endpoint",
+                {"200": {"description": "Disabled", "content": json_content(WEBHOOK)}},
+                errors=("NotFound", "Conflict"),
+                parameters=("WebhookId",),
+                tags=("webhooks",),
+            )
+        },
     }
 
 
@@ -477,7 +549,7 @@ def openapi_document() -> Schema:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "security": [{"ApiKey": []}],
-        "tags": [{"name": "payouts"}, {"name": "batches"}, {"name": "meta"}],
+        "tags": [{"name": "payouts"}, {"name": "batches"}, {"name": "webhooks"}, {"name": "meta"}],
         "paths": paths(),
         "components": {
             "securitySchemes": {

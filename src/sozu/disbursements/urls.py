@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from sozu.disbursements import api
+from sozu.webhooks import api as webhooks_api
 
 app_name = "disbursements"
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/v1/batches/<int:batch_id>/resume", api.batch_resume_api, name="batch-resume"),
     path("api/v1/batches/<int:batch_id>/cancel", api.batch_cancel_api, name="batch-cancel"),
     path("api/v1/batches/<int:batch_id>/retry", api.batch_retry_api, name="batch-retry"),
+    path("api/v1/webhooks", webhooks_api.webhooks_api, name="webhooks"),
+    path("api/v1/webhooks/<int:webhook_id>", webhooks_api.webhook_detail_api, name="webhook"),
     # Anything else under the API answers a problem+json 404, never an HTML page.
     re_path(r"^api/v1/.*$", api.not_found_api, name="not-found"),
 ]
