@@ -62,6 +62,7 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     ),
     # access
     "unauthenticated": (_("A valid API key is required."), 401),
+    "org_exists": (_("The organization “%(slug)s” already exists."), 409),
     "org_not_found": (_("The organization “%(slug)s” does not exist."), 404),
     "not_found": (_("Not found."), 404),
     "idempotency_conflict": (

@@ -45,8 +45,8 @@ class Demo:
 def demo_ensure(*, var_dir: Path, actor: str) -> Demo:
     """The demo organization with USDC, an API key in VAR_DIR and beneficiaries ready to pay."""
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
-    created = org is None
-    if org is None:
+    created = org is None or not org.ready
+    if org is None or not org.ready:  # a start interrupted mid-setup resumes it
         org = organization_create(
             slug=DEMO_SLUG,
             name=DEMO_NAME,

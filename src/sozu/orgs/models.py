@@ -17,6 +17,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     wallet_public_key = models.CharField(max_length=56)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Wallet funded, USDC trustline and channels in place: the organization can pay.
+    ready = models.BooleanField(default=False)
     # Limits that protect the organization's money; every one is checked before money moves.
     max_payout_amount = MoneyField(default=Decimal("1000000"))
     max_batch_total = MoneyField(default=Decimal("10000000"))

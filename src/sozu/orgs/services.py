@@ -73,10 +73,53 @@ def organization_create(
     """A new organization whose wallet exists on the network with a USDC trustline.
 
     The wallet is `ORG_DISBURSEMENT_SECRET` (when `use_env_secret`) or a new keypair whose
-    secret is stored encrypted. On the local network the wallet is funded by the network.
+    secret is stored encrypted. On the local network the wallet is funded by the network; on
+    testnet or pubnet someone funds it and runs this again: an organization whose setup did
+    not finish is resumed, never created twice.
     """
-    if Organization.objects.filter(slug=slug).exists():
-        raise SozuError("invalid_field", field="slug")
+    org = Organization.objects.filter(slug=slug).first()
+    if org is not None and org.ready:
+        raise SozuError("org_exists", slug=slug)
+    if org is None:
+        org = _organization_insert(
+            slug=slug, name=name, actor=actor, use_env_secret=use_env_secret, channels=channels
+        )
+    wallet = wallet_keypair(org)
+    exists = network.client().account(wallet.public_key) is not None
+    if network.is_local_network(settings.NETWORK_PASSPHRASE):
+        if not exists or fund_usdc > 0:
+            network.localnet_fund(
+                wallet.public_key, xlm=fund_xlm if not exists else Decimal(0), usdc=fund_usdc
+            )
+    elif not exists:
+        raise SozuError(
+            "network_unavailable", detail=f"fund {wallet.public_key} with XLM, then run this again"
+        )
+    network.ensure_trustline(wallet, network.usdc_asset())
+    from sozu.disbursements.services.channels import channels_add, channels_recover
+
+    have = channels_recover(organization=org, actor=actor)
+    if channels > have:
+        channels_add(organization=org, count=channels - have, actor=actor)
+    with transaction.atomic():
+        Organization.objects.filter(pk=org.pk).update(ready=True)
+        audit_record(
+            organization_id=org.pk,
+            entry=Entry(
+                actor,
+                "organization.ready",
+                "organization",
+                org.pk,
+                {"channels": max(channels, have)},
+            ),
+        )
+    org.refresh_from_db()
+    return org
+
+
+def _organization_insert(
+    *, slug: str, name: str, actor: str, use_env_secret: bool, channels: int
+) -> Organization:
     if use_env_secret:
         if not settings.ORG_DISBURSEMENT_SECRET:
             raise SozuError("wallet_secret_missing")
@@ -109,21 +152,6 @@ def organization_create(
                 {"slug": slug, "wallet": wallet.public_key},
             ),
         )
-    exists = network.client().account(wallet.public_key) is not None
-    if network.is_local_network(settings.NETWORK_PASSPHRASE):
-        if not exists or fund_usdc > 0:
-            network.localnet_fund(
-                wallet.public_key, xlm=fund_xlm if not exists else Decimal(0), usdc=fund_usdc
-            )
-    elif not exists:
-        raise SozuError(
-            "network_unavailable", detail=f"fund {wallet.public_key} with XLM, then run this again"
-        )
-    network.ensure_trustline(wallet, network.usdc_asset())
-    if channels:
-        from sozu.disbursements.services.channels import channels_add
-
-        channels_add(organization=org, count=channels, actor=actor)
     return org
 
 

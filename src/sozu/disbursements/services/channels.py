@@ -60,3 +60,31 @@ def channels_add(
             ),
         )
     return channels
+
+
+def channels_recover(*, organization: Organization, actor: str) -> int:
+    """After an interrupted setup: enable stored channels that exist on the network, drop the
+    ones that were never created (their keys hold nothing). Returns the usable channel count."""
+    pending = list(
+        ChannelAccount.objects.filter(organization=organization, disabled=True, next_sequence=0)
+    )
+    for ch in pending:
+        info = network.client().account(ch.public_key)
+        with transaction.atomic():
+            if info is None:
+                StoredSecret.objects.filter(public_key=ch.public_key).delete()
+                ch.delete()
+            else:
+                ch.next_sequence, ch.disabled = info.sequence + 1, False
+                ch.save(update_fields=["next_sequence", "disabled"])
+                audit_record(
+                    organization_id=organization.pk,
+                    entry=Entry(
+                        actor,
+                        "channels.recovered",
+                        "organization",
+                        organization.pk,
+                        {"channel": ch.public_key},
+                    ),
+                )
+    return ChannelAccount.objects.filter(organization=organization, disabled=False).count()

@@ -70,7 +70,7 @@ def test_createorg_refuses_a_slug_in_use(net_settings: LocalNet) -> None:
     ran = run_sozu("createorg", "dup", "--name", "Second", "--channels", "0")
 
     assert ran.code == 1
-    assert ran.err.strip() == message_for("invalid_field", {"field": "slug"})
+    assert ran.err.strip() == message_for("org_exists", {"slug": "dup"})
     assert list(Organization.objects.values_list("name", flat=True)) == ["First"]
 
 
