@@ -68,6 +68,8 @@ WSGI_APPLICATION = "sozu.wsgi.application"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sozu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The zero-setup default lives under VAR_DIR: make sure it exists on a fresh checkout.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Several threads (API, worker pool) share one file: wait for the write lock instead of
     # failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
