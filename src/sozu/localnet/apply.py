@@ -35,10 +35,13 @@ def _wrap(env: Envelope, code: int, fee: int, ops: list[OpResult] | None) -> TxR
 
 def _remove_one_time_signers(state: LedgerState, env: Envelope) -> None:
     """Pre-authorized transaction signers are consumed once their transaction applies."""
-    key = StrKey.encode_pre_auth_tx(env.inner_hash)
+    key = None
     for acc_id in {env.source, *(op.source for op in env.ops if op.source)}:
         acc = state.get(acc_id)
-        if acc is not None and key in acc.signers:
+        if acc is None or not acc.signers:
+            continue
+        key = key or StrKey.encode_pre_auth_tx(env.inner_hash)
+        if key in acc.signers:
             acc = state.edit(acc_id)
             assert acc is not None
             _, sponsor = acc.signers.pop(key)

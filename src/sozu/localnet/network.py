@@ -65,6 +65,7 @@ class Network:
         self.state = LedgerState()
         self.queue: dict[str, Queued] = {}  # outer hash hex -> queued tx, in arrival order
         self.by_source: dict[str, str] = {}  # source account -> hash of its queued tx
+        self.fees_queued: dict[str, int] = {}  # fee source -> total fee bid of its queued txs
         self.funding: list[tuple[FundRequest, asyncio.Future[list[Outcome]]]] = []
         self.closed = asyncio.Event()  # replaced at every close; streams wait on it
         self.on_close: list[Callable[[Json], None]] = []
@@ -133,7 +134,7 @@ class Network:
     # -- submitting ------------------------------------------------------------------------------
 
     def pending_fee(self, fee_source: str) -> int:
-        return sum(q.env.fee for q in self.queue.values() if q.env.fee_source == fee_source)
+        return self.fees_queued.get(fee_source, 0)
 
     def submit(self, env: Envelope) -> tuple[Status, TxResult | None]:
         """Try to add to the queue, with core's answers (one queued tx per source account)."""
@@ -156,6 +157,7 @@ class Network:
             return Status.ERROR, err
         self.queue[env.hash_hex] = Queued(env)
         self.by_source[env.source] = env.hash_hex
+        self.fees_queued[env.fee_source] = self.fees_queued.get(env.fee_source, 0) + env.fee
         return Status.PENDING, None
 
     def wait_for(self, tx_hash: str) -> asyncio.Future[Outcome] | None:
@@ -171,6 +173,9 @@ class Network:
         q = self.queue.pop(tx_hash, None)
         if q is not None:
             self.by_source.pop(q.env.source, None)
+            left = self.fees_queued.pop(q.env.fee_source, 0) - q.env.fee
+            if left > 0:
+                self.fees_queued[q.env.fee_source] = left
 
     def request_funding(self, req: FundRequest) -> asyncio.Future[list[Outcome]]:
         fut: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()

@@ -50,7 +50,7 @@ def problem(
         body["extras"] = extras
     return web.Response(
         status=status,
-        text=json.dumps(body, indent=2),
+        text=json.dumps(body),
         content_type="application/problem+json",
         headers=CORS,
     )

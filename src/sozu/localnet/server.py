@@ -41,7 +41,8 @@ def base_url(request: web.Request) -> str:
 
 
 def dumps(body: Any) -> str:
-    return json.dumps(body, indent=2)
+    # Compact on purpose: with `indent`, json falls back to its slow pure-Python encoder.
+    return json.dumps(body)
 
 
 def ok(body: Any, status: int = 200) -> web.Response:

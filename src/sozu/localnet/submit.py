@@ -130,7 +130,7 @@ async def submit_transaction_async(request: web.Request) -> web.Response:
         body["error_result_xdr"] = err.to_xdr()
     return web.Response(
         status=ASYNC_STATUS[status],
-        text=json.dumps(body, indent=2),
+        text=json.dumps(body),
         content_type="application/json",
         headers=problems.CORS,
     )
