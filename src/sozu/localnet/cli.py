@@ -62,7 +62,13 @@ def _fund(argv: list[str]) -> int:
         json={"address": args.address, "xlm": args.xlm, "usdc": args.usdc},
         timeout=60,
     )
-    print(json.dumps(r.json(), indent=2))
+    body = r.json()
+    if r.ok:
+        body = {
+            "address": body["address"],
+            "transactions": [t["hash"] for t in body["transactions"]],
+        }
+    print(json.dumps(body, indent=2))
     return 0 if r.ok else 1
 
 

@@ -95,6 +95,7 @@ def close_ledger(net: Network) -> None:
     index = 0
     outcomes: dict[str, Outcome] = {}
     funding_outcomes: dict[int, list[Outcome]] = {}
+    fee_sample: list[tuple[int, int]] = []
 
     def include(env: Envelope, fee: int, funding_slot: int | None = None) -> None:
         nonlocal index, fee_pool
@@ -111,6 +112,7 @@ def close_ledger(net: Network) -> None:
             write.ops.append((oid, tid, is_pay, orec, who))
         inner = env.inner_hash_hex if env.fee_bump else None
         write.txs.append((tid, env.hash_hex, inner, rec, accounts))
+        fee_sample.append((fee // env.op_count, env.fee // env.op_count))
         counts["ok" if result.successful else "failed"] += 1
         counts["set_ops"] += len(env.ops)
         if result.successful:
@@ -155,6 +157,7 @@ def close_ledger(net: Network) -> None:
     state.dirty.clear()
     net.header = header
     net.last_surge_fee = base_fee
+    net.recent_fees.append(fee_sample)
 
     for env in chosen:
         q = net.queue.get(env.hash_hex)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -70,6 +73,8 @@ class Network:
         self.closed = asyncio.Event()  # replaced at every close; streams wait on it
         self.on_close: list[Callable[[Json], None]] = []
         self.last_surge_fee = BASE_FEE
+        # Per ledger, (fee charged, fee bid) per operation of each tx: /fee_stats's sample.
+        self.recent_fees: deque[list[tuple[int, int]]] = deque(maxlen=5)
         meta = self.store.meta()
         header = self.store.last_header()
         if header is None:
@@ -193,6 +198,12 @@ class Network:
         while True:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             next_at = max(next_at + self.config.close_seconds, loop.time())
-            close_ledger(self)
+            try:
+                close_ledger(self)
+            except Exception:
+                # A half-applied ledger must not be served or extended: die, and let the
+                # supervisor restart from the last ledger persisted.
+                logging.getLogger("sozu.localnet").exception("ledger close failed")
+                os._exit(70)
             event, self.closed = self.closed, asyncio.Event()
             event.set()

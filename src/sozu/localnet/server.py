@@ -356,11 +356,8 @@ def _percentiles(values: list[int]) -> Json:
 
 async def fee_stats(request: web.Request) -> web.Response:
     net = request.app[NET]
-    charged, bids = [], []
-    for fee, max_fee, n_ops in net.store.recent_fees(5):
-        n = max(int(n_ops), 1)
-        charged.append(int(fee) // n)
-        bids.append(int(max_fee) // n)
+    charged = [c for ledger in net.recent_fees for c, _ in ledger]
+    bids = [b for ledger in net.recent_fees for _, b in ledger]
     queued_ops = sum(q.env.op_count for q in net.queue.values())
     usage = min(
         1.0, max(queued_ops, net.header["tx_set_operation_count"]) / net.config.max_ops_per_ledger

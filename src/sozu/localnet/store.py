@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,13 +203,3 @@ class Store:
             "SELECT id FROM txs WHERE hash = ? OR inner_hash = ?", (h, h)
         ).fetchone()
         return int(row[0]) if row else None
-
-    def recent_fees(self, ledgers: int) -> Iterable[tuple[str, str, int]]:
-        """(fee_charged, max_fee, operation_count) of recent transactions, for /fee_stats."""
-        rows = self.db.execute(
-            "SELECT record FROM txs WHERE ledger > (SELECT COALESCE(MAX(seq), 0) FROM ledgers) - ?",
-            (ledgers,),
-        )
-        for (r,) in rows:
-            rec = json.loads(r)
-            yield rec["fee_charged"], rec["max_fee"], rec["operation_count"]
