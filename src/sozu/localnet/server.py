@@ -266,6 +266,50 @@ async def account(request: web.Request) -> web.Response:
     return ok(account_record(base_url(request), acc))
 
 
+def _account_filter(q: Any) -> Any:
+    """Horizon's /accounts filters; exactly what it supports that we model."""
+    if q.get("signer"):
+        key = q["signer"]
+        return lambda a: a.account_id == key or key in a.signers
+    if q.get("sponsor"):
+        s = q["sponsor"]
+        return lambda a: (
+            a.sponsor == s
+            or any(sp == s for _, sp in a.signers.values())
+            or any(t.sponsor == s for t in a.trustlines.values())
+            or any(sp == s for _, sp in a.data.values())
+        )
+    if q.get("asset"):
+        code, _, issuer = q["asset"].partition(":")
+        return lambda a: (code, issuer) in a.trustlines
+    return None
+
+
+async def accounts(request: web.Request) -> web.Response:
+    net = request.app[NET]
+    q = request.query
+    keep = _account_filter(q)
+    if keep is None:
+        return problems.bad_request(
+            "signer, sponsor, asset, liquidity_pool",
+            "This endpoint requires one of: signer, sponsor, asset or liquidity_pool",
+        )
+    desc = q.get("order", "asc") == "desc"
+    raw_limit = q.get("limit", "10") or "10"
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
+        return problems.bad_request("limit", "limit: must be an integer between 1 and 200")
+    cursor = q.get("cursor", "")
+    ids = sorted((a for a in net.state.accounts.values() if keep(a)), key=lambda a: a.account_id)
+    if desc:
+        ids.reverse()
+        chosen = [a for a in ids if not cursor or a.account_id < cursor]
+    else:
+        chosen = [a for a in ids if a.account_id > cursor]
+    base = base_url(request)
+    records = [account_record(base, a) for a in chosen[: int(raw_limit)]]
+    return ok(page(request, records, desc=desc, limit=int(raw_limit)))
+
+
 async def account_data(request: web.Request) -> web.Response:
     net = request.app[NET]
     acc = net.state.get(request.match_info["account_id"])
@@ -382,6 +426,7 @@ def build_app(config: Config, faults: Faults | None = None) -> web.Application:
     app[FAULTS] = [faults or Faults()]
     r = app.router
     r.add_get("/", root)
+    r.add_get("/accounts", accounts)
     r.add_get("/accounts/{account_id}", account)
     r.add_get("/accounts/{account_id}/data/{key}", account_data)
     for kind in ("transactions", "operations", "payments"):

@@ -51,11 +51,11 @@ async def stream(
             )
             if rows:
                 chunks = []
-                for rec in rows:
-                    body = json.dumps(with_links(base, kind, rec))
-                    chunks.append(f"id: {rec['paging_token']}\ndata: {body}\n\n")
+                for row in rows:
+                    rec = with_links(base, kind, row)
+                    chunks.append(f"id: {rec['paging_token']}\ndata: {json.dumps(rec)}\n\n")
+                    cursor = int(rec["paging_token"])
                 await resp.write("".join(chunks).encode())
-                cursor = int(rows[-1]["paging_token"])
                 last_write = loop.time()
                 if len(rows) == BATCH:
                     continue
