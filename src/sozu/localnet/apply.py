@@ -7,7 +7,7 @@ from stellar_sdk import xdr as X
 
 from sozu.localnet.envelope import Envelope
 from sozu.localnet.ops import APPLIERS, CHECKED_BEFORE_WRITING, needed_weight, threshold_level
-from sozu.localnet.ops.base import ApplyContext, release_sponsorship
+from sozu.localnet.ops.base import ApplyContext, Effect, release_sponsorship
 from sozu.localnet.results import OpResult, TxResult, op_outer
 from sozu.localnet.state import LedgerState
 from sozu.localnet.validate import check_inner
@@ -52,9 +52,18 @@ def _remove_one_time_signers(state: LedgerState, env: Envelope) -> None:
 
 
 def apply_transaction(
-    state: LedgerState, env: Envelope, *, ledger_seq: int, close_time: int, fee: int
+    state: LedgerState,
+    env: Envelope,
+    *,
+    ledger_seq: int,
+    close_time: int,
+    fee: int,
+    effects: list[list[Effect]] | None = None,
 ) -> TxResult:
-    """Apply an included transaction whose fee was already charged."""
+    """Apply an included transaction whose fee was already charged.
+
+    When `effects` is given and the transaction succeeds, it receives each op's effects.
+    """
     err, sigs = check_inner(state, env, ledger_seq=ledger_seq, close_time=close_time, applying=True)
     if err is not None:
         return _wrap(env, err.code, fee, None)
@@ -64,11 +73,16 @@ def apply_transaction(
     acc.seq_ledger, acc.seq_time = ledger_seq, close_time
     results = [OpResult(op.type) for op in env.ops]
     ok = True
+    passed: set[tuple[str, int]] = set()  # (account, weight) already met: 100 ops, 1 source
     for op in env.ops:
         src = state.get(op.source or env.source)
         if src is not None:
             needed = needed_weight(src, threshold_level(op.type, op.body))
-            if not sigs.check_account(src, src.account_id, needed):
+            if (src.account_id, needed) in passed:
+                continue
+            if sigs.check_account(src, src.account_id, needed):
+                passed.add((src.account_id, needed))
+            else:
                 results[op.index] = op_outer(op.type, ORC.opBAD_AUTH)
                 ok = False
     if not ok:
@@ -76,7 +90,10 @@ def apply_transaction(
         return _wrap(env, T.txFAILED.value, fee, results)
     ctx = ApplyContext(state, ledger_seq, close_time, sigs)
     state.savepoint()
+    op_effects: list[list[Effect]] = []
     for op in env.ops:
+        ctx.effects = []
+        op_effects.append(ctx.effects)
         src = state.get(op.source or env.source)
         if src is None:
             results[op.index] = op_outer(op.type, ORC.opNO_ACCOUNT)
@@ -102,6 +119,8 @@ def apply_transaction(
         code = T.txBAD_SPONSORSHIP.value
     if code == T.txSUCCESS.value:
         state.commit()
+        if effects is not None:
+            effects.extend(op_effects)
     else:
         state.rollback()
     _remove_one_time_signers(state, env)

@@ -7,10 +7,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sozu.localnet.apply import apply_transaction, charge_fee
+from sozu.localnet.effects import effect_record
 from sozu.localnet.envelope import Envelope, decode
 from sozu.localnet.funding import build_issuer_tx, build_root_tx, insert_trustline
 from sozu.localnet.header import seal
 from sozu.localnet.oprender import op_records
+from sozu.localnet.ops.base import Effect
 from sozu.localnet.render import toid, tx_record
 from sozu.localnet.state import BASE_FEE
 from sozu.localnet.store import LedgerWrite
@@ -100,7 +102,10 @@ def close_ledger(net: Network) -> None:
     def include(env: Envelope, fee: int, funding_slot: int | None = None) -> None:
         nonlocal index, fee_pool
         index += 1
-        result = apply_transaction(state, env, ledger_seq=seq, close_time=close_time, fee=fee)
+        effects: list[list[Effect]] = []
+        result = apply_transaction(
+            state, env, ledger_seq=seq, close_time=close_time, fee=fee, effects=effects
+        )
         fee_pool += fee
         rec = tx_record(env, result, ledger=seq, index=index, close_time=close_time)
         rec["_codes"] = result.result_codes()
@@ -110,6 +115,10 @@ def close_ledger(net: Network) -> None:
         for oid, is_pay, who, orec in ops:
             accounts |= who
             write.ops.append((oid, tid, is_pay, orec, who))
+        for (oid, _, _, _), op_effects in zip(ops, effects, strict=False):
+            for order, (account, kind, fields) in enumerate(op_effects, start=1):
+                erec = effect_record(oid, order, account, kind, fields, close_time)
+                write.effects.append((oid, order, account, erec))
         inner = env.inner_hash_hex if env.fee_bump else None
         write.txs.append((tid, env.hash_hex, inner, rec, accounts))
         fee_sample.append((fee // env.op_count, env.fee // env.op_count))

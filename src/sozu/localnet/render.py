@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from stellar_sdk import xdr as X
@@ -32,6 +33,7 @@ def amount(stroops: int) -> str:
     return f"{sign}{q}.{r:07d}"
 
 
+@lru_cache(maxsize=64)
 def iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from sozu.localnet import problems
+from sozu.localnet.effects import effect_links, parse_effect_cursor
 from sozu.localnet.faults import Faults
 from sozu.localnet.network import Config, Network
 from sozu.localnet.render import (
@@ -64,6 +65,7 @@ def with_links(base: str, kind: str, rec: Json) -> Json:
         "operations": op_links,
         "payments": op_links,
         "ledgers": ledger_links,
+        "effects": effect_links,
     }[kind](base, rec)
     return {"_links": links, **public(rec)}
 
@@ -129,7 +131,10 @@ class BadParam(ValueError):
         self.field = field
 
 
-def paging(request: web.Request, net: Network) -> tuple[int, bool, int]:
+Cursor = int | tuple[int, int]  # a toid, or (operation toid, order) for effects
+
+
+def paging(request: web.Request, net: Network, kind: str) -> tuple[Cursor, bool, int]:
     q = request.query
     order = q.get("order", "asc") or "asc"
     if order not in ("asc", "desc"):
@@ -145,12 +150,35 @@ def paging(request: web.Request, net: Network) -> tuple[int, bool, int]:
         cursor = 2**63 - 1 if desc else 0
     else:
         try:
-            cursor = int(raw)
+            cursor, order_in_op = parse_effect_cursor(raw) if kind == "effects" else (int(raw), 0)
         except ValueError as exc:
             raise BadParam("cursor", "cursor: must be a paging token or 'now'") from exc
         if cursor < 0:
             raise BadParam("cursor", "cursor: must be non-negative")
-    return cursor, desc, int(raw_limit)
+        if kind == "effects":
+            return (cursor, order_in_op), desc, int(raw_limit)
+    return ((cursor, 0) if kind == "effects" else cursor), desc, int(raw_limit)
+
+
+def fetch(
+    net: Network,
+    kind: str,
+    *,
+    cursor: Cursor,
+    desc: bool,
+    limit: int,
+    scope: tuple[str, Any] | None,
+    failed: bool,
+) -> list[Json]:
+    if isinstance(cursor, tuple):
+        return net.store.effects_page(cursor=cursor, desc=desc, limit=limit, scope=scope)
+    return net.store.page(
+        kind, cursor=cursor, desc=desc, limit=limit, scope=scope, include_failed=failed
+    )
+
+
+def cursor_of(kind: str, paging_token: str) -> Cursor:
+    return parse_effect_cursor(paging_token) if kind == "effects" else int(paging_token)
 
 
 def page(request: web.Request, records: list[Json], *, desc: bool, limit: int) -> Json:
@@ -192,7 +220,7 @@ async def collection(
 ) -> web.StreamResponse:
     net = request.app[NET]
     try:
-        cursor, desc, limit = paging(request, net)
+        cursor, desc, limit = paging(request, net, kind)
     except BadParam as exc:
         return problems.bad_request(exc.field, str(exc))
     if "text/event-stream" in request.headers.get("Accept", ""):
@@ -200,14 +228,8 @@ async def collection(
 
         return await stream(request, net, kind, scope, cursor, include_failed(request, scope))
     base = base_url(request)
-    rows = net.store.page(
-        kind,
-        cursor=cursor,
-        desc=desc,
-        limit=limit,
-        scope=scope,
-        include_failed=include_failed(request, scope),
-    )
+    failed = include_failed(request, scope)
+    rows = fetch(net, kind, cursor=cursor, desc=desc, limit=limit, scope=scope, failed=failed)
     return ok(page(request, [with_links(base, kind, r) for r in rows], desc=desc, limit=limit))
 
 
@@ -365,7 +387,7 @@ def _scoped(kind: str, scope_kind: str, key: str) -> Any:
             value = net.store.tx_id_of(value.lower())
             if value is None:
                 return problems.not_found()
-        elif scope_kind == "ledger":
+        elif scope_kind in ("ledger", "operation"):
             if not str(value).isdigit():
                 return problems.not_found()
             value = int(value)
@@ -429,12 +451,13 @@ def build_app(config: Config, faults: Faults | None = None) -> web.Application:
     r.add_get("/accounts", accounts)
     r.add_get("/accounts/{account_id}", account)
     r.add_get("/accounts/{account_id}/data/{key}", account_data)
-    for kind in ("transactions", "operations", "payments"):
+    for kind in ("transactions", "operations", "payments", "effects"):
         r.add_get(f"/accounts/{{account_id}}/{kind}", _scoped(kind, "account", "account_id"))
         r.add_get(f"/ledgers/{{seq}}/{kind}", _scoped(kind, "ledger", "seq"))
         r.add_get(f"/{kind}", _plain(kind))
-    for kind in ("operations", "payments"):
+    for kind in ("operations", "payments", "effects"):
         r.add_get(f"/transactions/{{tx_hash}}/{kind}", _scoped(kind, "transaction", "tx_hash"))
+    r.add_get("/operations/{op_id}/effects", _scoped("effects", "operation", "op_id"))
     r.add_get("/transactions/{tx_hash}", transaction)
     r.add_get("/operations/{op_id}", operation)
     r.add_get("/ledgers", _plain("ledgers"))

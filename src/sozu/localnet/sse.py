@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from sozu.localnet.network import Network
+
+if TYPE_CHECKING:
+    from sozu.localnet.server import Cursor
 
 HEARTBEAT_SECONDS = 10.0  # clients reconnect after ~15 s of silence
 BATCH = 200
@@ -19,10 +22,10 @@ async def stream(
     net: Network,
     kind: str,
     scope: tuple[str, Any] | None,
-    cursor: int,
+    cursor: Cursor,
     include_failed: bool,
 ) -> web.StreamResponse:
-    from sozu.localnet.server import base_url, with_links
+    from sozu.localnet.server import base_url, cursor_of, fetch, with_links
 
     resp = web.StreamResponse(
         headers={
@@ -41,20 +44,21 @@ async def stream(
     try:
         while True:
             closed = net.closed  # grab before reading, so no close slips between
-            rows = net.store.page(
+            rows = fetch(
+                net,
                 kind,
                 cursor=cursor,
                 desc=False,
                 limit=BATCH,
                 scope=scope,
-                include_failed=include_failed,
+                failed=include_failed,
             )
             if rows:
                 chunks = []
                 for row in rows:
                     rec = with_links(base, kind, row)
                     chunks.append(f"id: {rec['paging_token']}\ndata: {json.dumps(rec)}\n\n")
-                    cursor = int(rec["paging_token"])
+                    cursor = cursor_of(kind, rec["paging_token"])
                 await resp.write("".join(chunks).encode())
                 last_write = loop.time()
                 if len(rows) == BATCH:

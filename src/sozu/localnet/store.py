@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS ops (
     successful INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ops_tx ON ops(tx_id, id);
 CREATE INDEX IF NOT EXISTS ops_payments ON ops(id) WHERE is_payment = 1;
+CREATE TABLE IF NOT EXISTS effects (
+    op_id INTEGER NOT NULL, idx INTEGER NOT NULL, account TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (op_id, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS effects_account ON effects(account, op_id, idx);
 CREATE TABLE IF NOT EXISTS op_accounts (
     account TEXT NOT NULL, op_id INTEGER NOT NULL, is_payment INTEGER NOT NULL,
     PRIMARY KEY (account, op_id)) WITHOUT ROWID;
@@ -45,6 +49,8 @@ class LedgerWrite:
     txs: list[tuple[int, str, str | None, Json, set[str]]] = field(default_factory=list)
     # (op id, tx id, is payment, record, participant accounts)
     ops: list[tuple[int, int, bool, Json, set[str]]] = field(default_factory=list)
+    # (op id, order within the op, account, record)
+    effects: list[tuple[int, int, str, Json]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
 
 
@@ -107,6 +113,10 @@ class Store:
             db.executemany(
                 "INSERT OR IGNORE INTO op_accounts (account, op_id, is_payment) VALUES (?, ?, ?)",
                 [(a, o[0], int(o[2])) for o in w.ops for a in o[4]],
+            )
+            db.executemany(
+                "INSERT INTO effects (op_id, idx, account, record) VALUES (?, ?, ?, ?)",
+                [(e[0], e[1], e[2], dumps(e[3])) for e in w.effects],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(w.meta.items())
@@ -195,6 +205,35 @@ class Store:
                     sql += " AND id >= ? AND id < ?"
                     args += [scope[1] << 32, (scope[1] + 1) << 32]
                 sql += f" ORDER BY id {order} LIMIT ?"
+        args.append(limit)
+        return [json.loads(r[0]) for r in self.db.execute(sql, args)]
+
+    def effects_page(
+        self,
+        *,
+        cursor: tuple[int, int],
+        desc: bool,
+        limit: int,
+        scope: tuple[str, Any] | None,
+    ) -> list[Json]:
+        """Effects after (op id, order) `cursor`; scope: account, ledger, transaction, operation."""
+        cmp, order = ("<", "DESC") if desc else (">", "ASC")
+        sql = f"SELECT record FROM effects WHERE (op_id, idx) {cmp} (?, ?)"  # noqa: S608
+        args: list[Any] = list(cursor)
+        if scope is not None:
+            kind, value = scope
+            if kind == "account":
+                sql += " AND account = ?"
+                args.append(value)
+            else:
+                lo, hi = {
+                    "ledger": (value << 32, (value + 1) << 32),
+                    "transaction": (value, value + 4096),
+                    "operation": (value, value + 1),
+                }[kind]
+                sql += " AND op_id >= ? AND op_id < ?"
+                args += [lo, hi]
+        sql += f" ORDER BY op_id {order}, idx {order} LIMIT ?"
         args.append(limit)
         return [json.loads(r[0]) for r in self.db.execute(sql, args)]
 

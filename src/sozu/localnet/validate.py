@@ -72,6 +72,7 @@ def check_inner(
     if applying:
         return None, sigs
     results = [OpResult(op.type) for op in env.ops]
+    passed: set[tuple[str, int]] = set()  # (account, weight) already met by the signatures
     for op in env.ops:
         check = CHECKS.get(op.type)
         if check is None:
@@ -82,9 +83,11 @@ def check_inner(
         src = state.get(src_id)
         level = threshold_level(op.type, op.body)
         needed = needed_weight(src, level) if src is not None else 0
-        if not sigs.check_account(src, src_id, needed):
-            results[op.index] = op_outer(op.type, ORC.opBAD_AUTH)
-            return _err(T.txFAILED, fee, results), sigs
+        if (src_id, needed) not in passed:
+            if not sigs.check_account(src, src_id, needed):
+                results[op.index] = op_outer(op.type, ORC.opBAD_AUTH)
+                return _err(T.txFAILED, fee, results), sigs
+            passed.add((src_id, needed))
         bad = check(op.body, src_id)
         if bad is not None:
             results[op.index] = bad

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from stellar_sdk import xdr as X
 
 from sozu.localnet.ops.base import (
@@ -16,6 +18,7 @@ from sozu.localnet.state import (
     ALL_ACCOUNT_FLAGS,
     AUTH_CLAWBACK_ENABLED,
     AUTH_IMMUTABLE,
+    AUTH_REQUIRED,
     AUTH_REVOCABLE,
     MAX_SIGNERS,
     MAX_SUBENTRIES,
@@ -87,28 +90,56 @@ def apply_set_options(ctx: ApplyContext, body: X.OperationBody, source: Account)
         flags = (acc.flags & ~(clear_f or 0)) | (set_f or 0)
         if flags & AUTH_CLAWBACK_ENABLED and not flags & AUTH_REVOCABLE:
             return op_fail(T_SET, SO.SET_OPTIONS_AUTH_REVOCABLE_REQUIRED)
+        changed = acc.flags ^ flags
         acc.flags = flags
+        if changed & (AUTH_REQUIRED | AUTH_REVOCABLE):
+            flag_fields = {}
+            if changed & AUTH_REQUIRED:
+                flag_fields["auth_required_flag"] = bool(flags & AUTH_REQUIRED)
+            if changed & AUTH_REVOCABLE:
+                flag_fields["auth_revokable_flag"] = bool(flags & AUTH_REVOCABLE)
+            ctx.effect(acc.account_id, "account_flags_updated", **flag_fields)
     if op.home_domain is not None:
         acc.home_domain = op.home_domain.string32.decode()
-    if op.master_weight is not None:
-        acc.master_weight = op.master_weight.uint32
+        ctx.effect(acc.account_id, "account_home_domain_updated", home_domain=acc.home_domain)
     if op.low_threshold is not None:
         acc.low_threshold = op.low_threshold.uint32
     if op.med_threshold is not None:
         acc.med_threshold = op.med_threshold.uint32
     if op.high_threshold is not None:
         acc.high_threshold = op.high_threshold.uint32
+    if any(t is not None for t in (op.low_threshold, op.med_threshold, op.high_threshold)):
+        ctx.effect(
+            acc.account_id,
+            "account_thresholds_updated",
+            low_threshold=acc.low_threshold,
+            med_threshold=acc.med_threshold,
+            high_threshold=acc.high_threshold,
+        )
+    if op.master_weight is not None:
+        acc.master_weight = op.master_weight.uint32
+        kind = "signer_removed" if acc.master_weight == 0 else "signer_updated"
+        ctx.effect(
+            acc.account_id,
+            kind,
+            weight=acc.master_weight,
+            public_key=acc.account_id,
+            key="",
+        )
     if op.signer is not None:
         key = signer_key_strkey(op.signer.key)
         assert key is not None
         weight = op.signer.weight.uint32
+        shown = {"weight": weight, "public_key": key, "key": ""}
         if weight == 0:
             if key in acc.signers:
                 _, sponsor = acc.signers.pop(key)
                 acc.num_subentries -= 1
                 release_sponsorship(ctx, acc, sponsor, 1)
+                ctx.effect(acc.account_id, "signer_removed", **shown)
         elif key in acc.signers:
             acc.signers[key] = (weight, acc.signers[key][1])
+            ctx.effect(acc.account_id, "signer_updated", **shown)
         else:
             if len(acc.signers) >= MAX_SIGNERS:
                 return op_fail(T_SET, SO.SET_OPTIONS_TOO_MANY_SIGNERS)
@@ -119,6 +150,11 @@ def apply_set_options(ctx: ApplyContext, body: X.OperationBody, source: Account)
                 return op_fail(T_SET, SO.SET_OPTIONS_LOW_RESERVE)
             acc.signers[key] = (weight, sponsor)
             acc.num_subentries += 1
+            ctx.effect(acc.account_id, "signer_created", **shown)
+            if sponsor is not None:
+                ctx.effect(
+                    acc.account_id, "signer_sponsorship_created", signer=key, sponsor=sponsor
+                )
     return OpResult(T_SET)
 
 
@@ -143,10 +179,13 @@ def apply_manage_data(ctx: ApplyContext, body: X.OperationBody, source: Account)
         _, sponsor = acc.data.pop(name)
         acc.num_subentries -= 1
         release_sponsorship(ctx, acc, sponsor, 1)
+        ctx.effect(acc.account_id, "data_removed", name=name)
         return OpResult(T_DATA)
     value = op.data_value.data_value
+    shown = base64.b64encode(value).decode()
     if name in acc.data:
         acc.data[name] = (value, acc.data[name][1])
+        ctx.effect(acc.account_id, "data_updated", name=name, value=shown)
         return OpResult(T_DATA)
     if acc.num_subentries >= MAX_SUBENTRIES:
         return op_outer(T_DATA, X.OperationResultCode.opTOO_MANY_SUBENTRIES)
@@ -155,6 +194,9 @@ def apply_manage_data(ctx: ApplyContext, body: X.OperationBody, source: Account)
         return op_fail(T_DATA, MD.MANAGE_DATA_LOW_RESERVE)
     acc.data[name] = (value, sponsor)
     acc.num_subentries += 1
+    ctx.effect(acc.account_id, "data_created", name=name, value=shown)
+    if sponsor is not None:
+        ctx.effect(acc.account_id, "data_sponsorship_created", data_name=name, sponsor=sponsor)
     return OpResult(T_DATA)
 
 
@@ -175,6 +217,7 @@ def apply_bump_sequence(ctx: ApplyContext, body: X.OperationBody, source: Accoun
         assert acc is not None
         acc.seq_num = to
         acc.seq_ledger, acc.seq_time = ctx.ledger_seq, ctx.close_time
+        ctx.effect(acc.account_id, "sequence_bumped", new_seq=str(to))
     return OpResult(T_BUMP)
 
 

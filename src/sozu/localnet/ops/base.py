@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
 
 from stellar_sdk import xdr as X
 
 from sozu.localnet.envelope import g_from_raw
 from sozu.localnet.signatures import SignatureSet
 from sozu.localnet.state import BASE_RESERVE, Account, AssetKey, LedgerState
+
+Effect = tuple[str, str, dict[str, Any]]  # (account, Horizon effect type, its fields)
 
 
 @dataclass
@@ -19,6 +23,11 @@ class ApplyContext:
     sigs: SignatureSet | None = None
     # sponsored account id -> sponsoring account id, for begin/end_sponsoring_future_reserves
     sponsoring: dict[str, str] = field(default_factory=dict)
+    # Horizon effects of the op being applied: (account, effect type, type-specific fields)
+    effects: list[Effect] = field(default_factory=list)
+
+    def effect(self, account: str, kind: str, **fields: Any) -> None:
+        self.effects.append((account, kind, fields))
 
 
 def g_address(account_id: X.AccountID) -> str:
@@ -58,22 +67,41 @@ def asset_code_text(code: X.AssetCode) -> str:
     return raw.rstrip(b"\x00").decode(errors="replace")
 
 
-def asset_key(asset: X.Asset | X.ChangeTrustAsset | X.TrustLineAsset) -> AssetKey | bool | None:
+def asset_key(
+    asset: X.Asset | X.ChangeTrustAsset | X.TrustLineAsset,
+) -> AssetKey | Literal[False] | None:
     """(code, issuer) for a credit asset, None for native, False when malformed or unsupported."""
     t = asset.type
     if t == X.AssetType.ASSET_TYPE_NATIVE:
         return None
     if t == X.AssetType.ASSET_TYPE_CREDIT_ALPHANUM4 and asset.alpha_num4 is not None:
-        code = _valid_code(asset.alpha_num4.asset_code.asset_code4, False)
-        issuer = asset.alpha_num4.issuer
-    elif t == X.AssetType.ASSET_TYPE_CREDIT_ALPHANUM12 and asset.alpha_num12 is not None:
-        code = _valid_code(asset.alpha_num12.asset_code.asset_code12, True)
-        issuer = asset.alpha_num12.issuer
-    else:
-        return False
-    if code is None:
-        return False
-    return (code, g_address(issuer))
+        a4 = asset.alpha_num4
+        return _credit_key(a4.asset_code.asset_code4, False, _raw(a4.issuer))
+    if t == X.AssetType.ASSET_TYPE_CREDIT_ALPHANUM12 and asset.alpha_num12 is not None:
+        a12 = asset.alpha_num12
+        return _credit_key(a12.asset_code.asset_code12, True, _raw(a12.issuer))
+    return False
+
+
+def _raw(account_id: X.AccountID) -> bytes:
+    key = account_id.account_id.ed25519
+    assert key is not None
+    return key.uint256
+
+
+@lru_cache(maxsize=4096)
+def _credit_key(code: bytes, alnum12: bool, issuer: bytes) -> AssetKey | Literal[False]:
+    text = _valid_code(code, alnum12)
+    return False if text is None else (text, g_from_raw(issuer))
+
+
+def asset_fields(key: AssetKey | None) -> dict[str, str]:
+    """Horizon's asset_type/asset_code/asset_issuer for native (None) or (code, issuer)."""
+    if key is None:
+        return {"asset_type": "native"}
+    code, issuer = key
+    kind = "credit_alphanum4" if len(code) <= 4 else "credit_alphanum12"
+    return {"asset_type": kind, "asset_code": code, "asset_issuer": issuer}
 
 
 def sponsor_new_entries(ctx: ApplyContext, owner: Account, count: int) -> tuple[bool, str | None]:

@@ -6,6 +6,7 @@ from stellar_sdk import xdr as X
 
 from sozu.localnet.ops.base import (
     ApplyContext,
+    asset_fields,
     asset_key,
     g_address,
     muxed_address,
@@ -61,6 +62,11 @@ def apply_create_account(ctx: ApplyContext, body: X.OperationBody, source: Accou
     source = state.edit(source.account_id) or source
     source.balance -= amount
     state.create(new)
+    ctx.effect(dest_id, "account_created", starting_balance=amount)
+    ctx.effect(source.account_id, "account_debited", asset_type="native", amount=amount)
+    ctx.effect(dest_id, "signer_created", weight=1, public_key=dest_id, key="")
+    if sponsor_id is not None:
+        ctx.effect(dest_id, "account_sponsorship_created", sponsor=sponsor_id)
     return OK_CREATE
 
 
@@ -82,6 +88,8 @@ def apply_payment(ctx: ApplyContext, body: X.OperationBody, source: Account) -> 
     dest = state.get(dest_id)
     if dest is None:
         return op_fail(T_PAY, PR.PAYMENT_NO_DESTINATION)
+    assert key is not False  # refused at submission by check_payment
+    moved = {**asset_fields(key), "amount": amount}
     if key is None:
         if dest_id == source.account_id:
             return OK_PAY  # core: a lumen payment to oneself succeeds without touching anything
@@ -94,6 +102,8 @@ def apply_payment(ctx: ApplyContext, body: X.OperationBody, source: Account) -> 
         assert src is not None
         src.balance -= amount
         dest.balance += amount
+        ctx.effect(dest_id, "account_credited", **moved)
+        ctx.effect(source.account_id, "account_debited", **moved)
         return OK_PAY
     assert isinstance(key, tuple)
     issuer = key[1]
@@ -124,6 +134,8 @@ def apply_payment(ctx: ApplyContext, body: X.OperationBody, source: Account) -> 
         assert s is not None
         s.trustlines[key].balance -= amount
         s.trustlines[key].last_modified_ledger = ctx.ledger_seq
+    ctx.effect(dest_id, "account_credited", **moved)
+    ctx.effect(source.account_id, "account_debited", **moved)
     return OK_PAY
 
 
@@ -159,4 +171,7 @@ def apply_account_merge(ctx: ApplyContext, body: X.OperationBody, source: Accoun
     assert d is not None
     d.balance += moved
     state.delete(source.account_id)
+    ctx.effect(source.account_id, "account_debited", asset_type="native", amount=moved)
+    ctx.effect(dest_id, "account_credited", asset_type="native", amount=moved)
+    ctx.effect(source.account_id, "account_removed")
     return OpResult(T_MERGE, merged_balance=moved)

@@ -7,6 +7,7 @@ from stellar_sdk import xdr as X
 from sozu.localnet.ops.base import (
     ApplyContext,
     asset_code_text,
+    asset_fields,
     asset_key,
     g_address,
     release_sponsorship,
@@ -32,6 +33,20 @@ T_CT = X.OperationType.CHANGE_TRUST.value
 T_AT = X.OperationType.ALLOW_TRUST.value
 T_STF = X.OperationType.SET_TRUST_LINE_FLAGS.value
 AUTH_FLAGS = TL_AUTHORIZED | TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES
+
+
+def _flags_effect(
+    ctx: ApplyContext, issuer: str, trustor: str, key: tuple[str, str], flags: int
+) -> None:
+    ctx.effect(
+        issuer,
+        "trustline_flags_updated",
+        trustor=trustor,
+        **asset_fields(key),
+        authorized_flag=bool(flags & TL_AUTHORIZED),
+        authorized_to_maintain_liabilites_flag=bool(flags & TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES),
+        clawback_enabled_flag=bool(flags & TL_CLAWBACK_ENABLED),
+    )
 
 
 def check_change_trust(body: X.OperationBody, source: str) -> OpResult | None:
@@ -62,11 +77,13 @@ def apply_change_trust(ctx: ApplyContext, body: X.OperationBody, source: Account
             del acc.trustlines[key]
             acc.num_subentries -= 1
             release_sponsorship(ctx, acc, tl.sponsor, 1)
+            ctx.effect(acc.account_id, "trustline_removed", **asset_fields(key), limit=0)
             return OpResult(T_CT)
         if limit < tl.balance:
             return op_fail(T_CT, CT.CHANGE_TRUST_INVALID_LIMIT)
         tl.limit = limit
         tl.last_modified_ledger = ctx.ledger_seq
+        ctx.effect(acc.account_id, "trustline_updated", **asset_fields(key), limit=limit)
         return OpResult(T_CT)
     if limit == 0:
         return op_fail(T_CT, CT.CHANGE_TRUST_INVALID_LIMIT)
@@ -85,6 +102,11 @@ def apply_change_trust(ctx: ApplyContext, body: X.OperationBody, source: Account
         key[0], key[1], 0, limit, flags, sponsor, last_modified_ledger=ctx.ledger_seq
     )
     acc.num_subentries += 1
+    ctx.effect(acc.account_id, "trustline_created", **asset_fields(key), limit=limit)
+    if sponsor is not None:
+        fields = asset_fields(key)
+        asset = f"{fields['asset_code']}:{fields['asset_issuer']}"
+        ctx.effect(acc.account_id, "trustline_sponsorship_created", asset=asset, sponsor=sponsor)
     return OpResult(T_CT)
 
 
@@ -111,6 +133,7 @@ def apply_allow_trust(ctx: ApplyContext, body: X.OperationBody, source: Account)
         return op_fail(T_AT, AT.ALLOW_TRUST_CANT_REVOKE)
     tl.flags = new
     tl.last_modified_ledger = ctx.ledger_seq
+    _flags_effect(ctx, source.account_id, g_address(op.trustor), key, new)
     return OpResult(T_AT)
 
 
@@ -150,4 +173,5 @@ def apply_set_trust_line_flags(
         return op_fail(T_STF, STF.SET_TRUST_LINE_FLAGS_CANT_REVOKE)
     tl.flags = new
     tl.last_modified_ledger = ctx.ledger_seq
+    _flags_effect(ctx, source.account_id, g_address(op.trustor), key, new)
     return OpResult(T_STF)

@@ -83,3 +83,32 @@ async def test_stream_greets_then_sends_only_records_after_the_cursor(client: Te
     assert record["sequence"] > client.app[NET].latest - 2
     r.close()
     assert before
+
+
+@pytest.mark.asyncio
+async def test_effects_of_a_funding_page_by_account_and_by_operation(client: TestClient) -> None:
+    holder = await fund(client, usdc="2")
+
+    page = await (await client.get(f"/accounts/{holder}/effects?limit=200")).json()
+    kinds = [
+        (r["type"], r.get("amount") or r.get("starting_balance"))
+        for r in page["_embedded"]["records"]
+    ]
+    tokens = [r["paging_token"] for r in page["_embedded"]["records"]]
+    op_link = page["_embedded"]["records"][0]["_links"]["operation"]["href"]
+    op_id = op_link.rsplit("/", 1)[1]
+    of_op = await (await client.get(f"/operations/{op_id}/effects")).json()
+    after_first = await (await client.get(f"/accounts/{holder}/effects?cursor={tokens[0]}")).json()
+
+    # The trustline is written by the network directly, so it has no effect of its own.
+    assert kinds == [
+        ("account_created", "10.0000000"),
+        ("signer_created", None),
+        ("account_credited", "2.0000000"),
+    ]
+    assert tokens == sorted(tokens)
+    assert {r["type"] for r in of_op["_embedded"]["records"]} >= {
+        "account_created",
+        "account_debited",
+    }
+    assert [r["paging_token"] for r in after_first["_embedded"]["records"]] == tokens[1:]
