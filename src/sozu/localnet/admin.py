@@ -15,7 +15,7 @@ from stellar_sdk import StrKey
 from sozu.localnet import problems
 from sozu.localnet.faults import Faults
 from sozu.localnet.funding import BadAmount, FundRequest, to_stroops
-from sozu.localnet.server import FAULTS, NET, base_url, ok, with_links
+from sozu.localnet.web_common import FAULTS, NET, base_url, ok, with_links
 
 log = logging.getLogger("sozu.localnet")
 CRASH_EXIT_CODE = 75  # the supervisor restarts the server when it exits with this

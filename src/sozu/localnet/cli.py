@@ -77,7 +77,8 @@ def _run_server(args: argparse.Namespace) -> int:
 
     from sozu.localnet.faults import Faults
     from sozu.localnet.network import Config
-    from sozu.localnet.server import NET, build_app
+    from sozu.localnet.server import build_app
+    from sozu.localnet.web_common import NET
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = Config(

@@ -3,71 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import statistics
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from sozu.localnet import problems
-from sozu.localnet.effects import effect_links, parse_effect_cursor
 from sozu.localnet.faults import Faults
+from sozu.localnet.lists import accounts, plain_list, scoped_list
 from sozu.localnet.network import Config, Network
-from sozu.localnet.render import (
-    account_record,
-    as_inner,
-    iso,
-    ledger_links,
-    ledger_record,
-    op_links,
-    tx_links,
-)
+from sozu.localnet.render import account_record, as_inner, iso, ledger_links, ledger_record
+from sozu.localnet.web_common import FAULTS, NET, base_url, ok, with_links
 
 log = logging.getLogger("sozu.localnet")
 Json = dict[str, Any]
-NET: web.AppKey[Network] = web.AppKey("net", Network)
-FAULTS: web.AppKey[list[Faults]] = web.AppKey("faults", list)
 HORIZON_VERSION = "22.0.0-sozu-localnet"
 CORE_VERSION = "stellar-core 22.0.0 (sozu localnet)"
 ALLOW_HEADERS = (
     "Content-Type, X-Client-Name, X-Client-Version, X-App-Name, X-App-Version, "
     "Authorization, Last-Event-ID, Accept, Cache-Control"
 )
-
-
-def base_url(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-def dumps(body: Any) -> str:
-    # Compact on purpose: with `indent`, json falls back to its slow pure-Python encoder.
-    return json.dumps(body)
-
-
-def ok(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, text=dumps(body), content_type="application/hal+json", headers=problems.CORS
-    )
-
-
-def public(rec: Json) -> Json:
-    """A stored record without our private keys (names starting with "_")."""
-    return {k: v for k, v in rec.items() if not k.startswith("_")}
-
-
-def with_links(base: str, kind: str, rec: Json) -> Json:
-    if kind == "ledgers" and "close_time" in rec:  # stored as a header
-        rec = ledger_record(rec)
-    links = {
-        "transactions": tx_links,
-        "operations": op_links,
-        "payments": op_links,
-        "ledgers": ledger_links,
-        "effects": effect_links,
-    }[kind](base, rec)
-    return {"_links": links, **public(rec)}
 
 
 @web.middleware
@@ -120,117 +76,6 @@ async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
     if not resp.prepared:
         resp.headers.setdefault("Access-Control-Allow-Origin", "*")
     return resp
-
-
-# -- paging --------------------------------------------------------------------------------------
-
-
-class BadParam(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-
-
-Cursor = int | tuple[int, int]  # a toid, or (operation toid, order) for effects
-
-
-def paging(request: web.Request, net: Network, kind: str) -> tuple[Cursor, bool, int]:
-    q = request.query
-    order = q.get("order", "asc") or "asc"
-    if order not in ("asc", "desc"):
-        raise BadParam("order", "order: invalid value, must be asc or desc")
-    desc = order == "desc"
-    raw_limit = q.get("limit", "10") or "10"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
-        raise BadParam("limit", "limit: must be an integer between 1 and 200")
-    raw = q.get("cursor") or request.headers.get("Last-Event-ID") or ""
-    if raw == "now":
-        cursor = net.cursor_now()
-    elif raw == "":
-        cursor = 2**63 - 1 if desc else 0
-    else:
-        try:
-            cursor, order_in_op = parse_effect_cursor(raw) if kind == "effects" else (int(raw), 0)
-        except ValueError as exc:
-            raise BadParam("cursor", "cursor: must be a paging token or 'now'") from exc
-        if cursor < 0:
-            raise BadParam("cursor", "cursor: must be non-negative")
-        if kind == "effects":
-            return (cursor, order_in_op), desc, int(raw_limit)
-    return ((cursor, 0) if kind == "effects" else cursor), desc, int(raw_limit)
-
-
-def fetch(
-    net: Network,
-    kind: str,
-    *,
-    cursor: Cursor,
-    desc: bool,
-    limit: int,
-    scope: tuple[str, Any] | None,
-    failed: bool,
-) -> list[Json]:
-    if isinstance(cursor, tuple):
-        return net.store.effects_page(cursor=cursor, desc=desc, limit=limit, scope=scope)
-    return net.store.page(
-        kind, cursor=cursor, desc=desc, limit=limit, scope=scope, include_failed=failed
-    )
-
-
-def cursor_of(kind: str, paging_token: str) -> Cursor:
-    return parse_effect_cursor(paging_token) if kind == "effects" else int(paging_token)
-
-
-def page(request: web.Request, records: list[Json], *, desc: bool, limit: int) -> Json:
-    base = base_url(request)
-    path = base + request.path
-    # Client identification params (X-Client-Name, …) are noise, not part of the query.
-    keep = {
-        k: v
-        for k, v in request.query.items()
-        if k not in ("cursor", "order", "limit") and not k.lower().startswith("x-")
-    }
-
-    def href(cursor: str, order: str) -> Json:
-        query = {**keep, "cursor": cursor, "limit": str(limit), "order": order}
-        return {"href": f"{path}?{urlencode(query)}"}
-
-    order = "desc" if desc else "asc"
-    first = records[0]["paging_token"] if records else request.query.get("cursor", "")
-    last = records[-1]["paging_token"] if records else request.query.get("cursor", "")
-    return {
-        "_links": {
-            "self": href(request.query.get("cursor", ""), order),
-            "next": href(last, order),
-            "prev": href(first, "asc" if desc else "desc"),
-        },
-        "_embedded": {"records": records},
-    }
-
-
-def include_failed(request: web.Request, scope: tuple[str, Any] | None) -> bool:
-    """Horizon hides failed transactions from lists unless asked (or scoped to one tx)."""
-    if scope is not None and scope[0] == "transaction":
-        return True
-    return request.query.get("include_failed", "false").lower() == "true"
-
-
-async def collection(
-    request: web.Request, kind: str, scope: tuple[str, Any] | None = None
-) -> web.StreamResponse:
-    net = request.app[NET]
-    try:
-        cursor, desc, limit = paging(request, net, kind)
-    except BadParam as exc:
-        return problems.bad_request(exc.field, str(exc))
-    if "text/event-stream" in request.headers.get("Accept", ""):
-        from sozu.localnet.sse import stream
-
-        return await stream(request, net, kind, scope, cursor, include_failed(request, scope))
-    base = base_url(request)
-    failed = include_failed(request, scope)
-    rows = fetch(net, kind, cursor=cursor, desc=desc, limit=limit, scope=scope, failed=failed)
-    return ok(page(request, [with_links(base, kind, r) for r in rows], desc=desc, limit=limit))
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -288,50 +133,6 @@ async def account(request: web.Request) -> web.Response:
     return ok(account_record(base_url(request), acc))
 
 
-def _account_filter(q: Any) -> Any:
-    """Horizon's /accounts filters; exactly what it supports that we model."""
-    if q.get("signer"):
-        key = q["signer"]
-        return lambda a: a.account_id == key or key in a.signers
-    if q.get("sponsor"):
-        s = q["sponsor"]
-        return lambda a: (
-            a.sponsor == s
-            or any(sp == s for _, sp in a.signers.values())
-            or any(t.sponsor == s for t in a.trustlines.values())
-            or any(sp == s for _, sp in a.data.values())
-        )
-    if q.get("asset"):
-        code, _, issuer = q["asset"].partition(":")
-        return lambda a: (code, issuer) in a.trustlines
-    return None
-
-
-async def accounts(request: web.Request) -> web.Response:
-    net = request.app[NET]
-    q = request.query
-    keep = _account_filter(q)
-    if keep is None:
-        return problems.bad_request(
-            "signer, sponsor, asset, liquidity_pool",
-            "This endpoint requires one of: signer, sponsor, asset or liquidity_pool",
-        )
-    desc = q.get("order", "asc") == "desc"
-    raw_limit = q.get("limit", "10") or "10"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
-        return problems.bad_request("limit", "limit: must be an integer between 1 and 200")
-    cursor = q.get("cursor", "")
-    ids = sorted((a for a in net.state.accounts.values() if keep(a)), key=lambda a: a.account_id)
-    if desc:
-        ids.reverse()
-        chosen = [a for a in ids if not cursor or a.account_id < cursor]
-    else:
-        chosen = [a for a in ids if a.account_id > cursor]
-    base = base_url(request)
-    records = [account_record(base, a) for a in chosen[: int(raw_limit)]]
-    return ok(page(request, records, desc=desc, limit=int(raw_limit)))
-
-
 async def account_data(request: web.Request) -> web.Response:
     net = request.app[NET]
     acc = net.state.get(request.match_info["account_id"])
@@ -377,33 +178,6 @@ async def ledger(request: web.Request) -> web.Response:
         return problems.not_found()
     rec = ledger_record(h)
     return ok({"_links": ledger_links(base_url(request), rec), **rec})
-
-
-def _scoped(kind: str, scope_kind: str, key: str) -> Any:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        net = request.app[NET]
-        value: Any = request.match_info[key]
-        if scope_kind == "transaction":
-            value = net.store.tx_id_of(value.lower())
-            if value is None:
-                return problems.not_found()
-        elif scope_kind in ("ledger", "operation"):
-            if not str(value).isdigit():
-                return problems.not_found()
-            value = int(value)
-        elif scope_kind == "account" and net.state.get(value) is None:
-            # Horizon still serves the history of merged accounts; an unknown one has none.
-            pass
-        return await collection(request, kind, (scope_kind, value))
-
-    return handler
-
-
-def _plain(kind: str) -> Any:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return await collection(request, kind)
-
-    return handler
 
 
 def _percentiles(values: list[int]) -> Json:
@@ -452,15 +226,15 @@ def build_app(config: Config, faults: Faults | None = None) -> web.Application:
     r.add_get("/accounts/{account_id}", account)
     r.add_get("/accounts/{account_id}/data/{key}", account_data)
     for kind in ("transactions", "operations", "payments", "effects"):
-        r.add_get(f"/accounts/{{account_id}}/{kind}", _scoped(kind, "account", "account_id"))
-        r.add_get(f"/ledgers/{{seq}}/{kind}", _scoped(kind, "ledger", "seq"))
-        r.add_get(f"/{kind}", _plain(kind))
+        r.add_get(f"/accounts/{{account_id}}/{kind}", scoped_list(kind, "account", "account_id"))
+        r.add_get(f"/ledgers/{{seq}}/{kind}", scoped_list(kind, "ledger", "seq"))
+        r.add_get(f"/{kind}", plain_list(kind))
     for kind in ("operations", "payments", "effects"):
-        r.add_get(f"/transactions/{{tx_hash}}/{kind}", _scoped(kind, "transaction", "tx_hash"))
-    r.add_get("/operations/{op_id}/effects", _scoped("effects", "operation", "op_id"))
+        r.add_get(f"/transactions/{{tx_hash}}/{kind}", scoped_list(kind, "transaction", "tx_hash"))
+    r.add_get("/operations/{op_id}/effects", scoped_list("effects", "operation", "op_id"))
     r.add_get("/transactions/{tx_hash}", transaction)
     r.add_get("/operations/{op_id}", operation)
-    r.add_get("/ledgers", _plain("ledgers"))
+    r.add_get("/ledgers", plain_list("ledgers"))
     r.add_get("/ledgers/{seq}", ledger)
     r.add_get("/fee_stats", fee_stats)
     submit.add_routes(app)

@@ -11,7 +11,7 @@ from aiohttp import web
 from sozu.localnet.network import Network
 
 if TYPE_CHECKING:
-    from sozu.localnet.server import Cursor
+    from sozu.localnet.lists import Cursor
 
 HEARTBEAT_SECONDS = 10.0  # clients reconnect after ~15 s of silence
 BATCH = 200
@@ -25,7 +25,8 @@ async def stream(
     cursor: Cursor,
     include_failed: bool,
 ) -> web.StreamResponse:
-    from sozu.localnet.server import base_url, cursor_of, fetch, with_links
+    from sozu.localnet.lists import cursor_of, fetch
+    from sozu.localnet.web_common import base_url, with_links
 
     resp = web.StreamResponse(
         headers={

@@ -11,7 +11,7 @@ from aiohttp import web
 from sozu.localnet import problems
 from sozu.localnet.envelope import Envelope, MalformedEnvelope, decode
 from sozu.localnet.network import Network, Outcome, Status
-from sozu.localnet.server import FAULTS, NET, base_url, ok, public, with_links
+from sozu.localnet.web_common import FAULTS, NET, base_url, ok, public, with_links
 
 SUBMIT_TIMEOUT = 30.0  # Horizon gives up waiting for inclusion after 30 s
 

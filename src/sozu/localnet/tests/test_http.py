@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from stellar_sdk import Keypair
 
 from sozu.localnet.network import Config
-from sozu.localnet.server import NET, build_app
+from sozu.localnet.server import build_app
+from sozu.localnet.web_common import NET
 
 
 @pytest_asyncio.fixture
