@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 DEFAULT_PASSPHRASE = "Sozu Local Network ; 2026"  # noqa: S105 - a network name, not a secret
@@ -108,8 +110,27 @@ def _run_server(args: argparse.Namespace) -> int:
     tmp = config.data_dir / "info.json.tmp"
     tmp.write_text(json.dumps(info, indent=2) + "\n")
     os.replace(tmp, config.data_dir / "info.json")
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    app.cleanup_ctx.append(_exit_with_supervisor)
+    # Open SSE streams never finish by themselves: don't let them hold up a shutdown.
+    web.run_app(
+        app, host=args.host, port=args.port, print=None, access_log=None, shutdown_timeout=1.0
+    )
     return 0
+
+
+async def _exit_with_supervisor(app: object) -> AsyncIterator[None]:
+    """If the supervisor is killed outright, don't outlive it holding the port."""
+    parent = os.getppid()
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    task = asyncio.create_task(watch())
+    yield
+    task.cancel()
 
 
 def main(argv: list[str]) -> int:
