@@ -34,7 +34,8 @@ def paging(request: web.Request, net: Network, kind: str) -> tuple[Cursor, bool,
     raw_limit = q.get("limit", "10") or "10"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
         raise BadParam("limit", "limit: must be an integer between 1 and 200")
-    raw = q.get("cursor") or request.headers.get("Last-Event-ID") or ""
+    # As Horizon: a reconnecting EventSource's Last-Event-ID beats the cursor in its URL.
+    raw = request.headers.get("Last-Event-ID") or q.get("cursor") or ""
     if raw == "now":
         cursor = net.cursor_now()
     elif raw == "":

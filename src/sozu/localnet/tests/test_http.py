@@ -113,3 +113,19 @@ async def test_effects_of_a_funding_page_by_account_and_by_operation(client: Tes
         "account_debited",
     }
     assert [r["paging_token"] for r in after_first["_embedded"]["records"]] == tokens[1:]
+
+
+@pytest.mark.asyncio
+async def test_last_event_id_beats_the_cursor_in_the_url(client: TestClient) -> None:
+    await fund(client)
+    first = (await (await client.get("/ledgers?limit=1")).json())["_embedded"]["records"][0]
+
+    r = await client.get(
+        "/ledgers?cursor=now",
+        headers={"Accept": "text/event-stream", "Last-Event-ID": first["paging_token"]},
+    )
+    await asyncio.wait_for(r.content.readuntil(b"\n\n"), 5)  # greeting
+    event = (await asyncio.wait_for(r.content.readuntil(b"\n\n"), 5)).decode()
+    r.close()
+
+    assert json.loads(event.split("data: ", 1)[1])["sequence"] == first["sequence"] + 1
