@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.localnet_process import LocalNet, free_port  # noqa: E402
 
 
-def _env(net: LocalNet, db: Path, var: Path) -> dict[str, str]:
+def _env(net: LocalNet, db_url: str, var: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": db_url,
         "HORIZON_URL": net.url,
         "NETWORK_PASSPHRASE": net.passphrase,
         "USDC_ISSUER": net.usdc_issuer,
@@ -183,6 +183,11 @@ def main() -> None:
     parser.add_argument("--baseline-lines", type=int, default=100)
     parser.add_argument("--close-seconds", type=float, default=5.0)
     parser.add_argument("--max-ops-per-ledger", type=int, default=1000)
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL server URL (postgres://user@host:port); a new database is made there",
+    )
     parser.add_argument("--phase", choices=["setup", "execute", "baseline"])
     parser.add_argument("--batch-id", type=int)
     parser.add_argument("--baseline-recipients", default="")
@@ -214,7 +219,15 @@ def main() -> None:
         close_seconds=0.2,
         max_ops_per_ledger=args.max_ops_per_ledger,
     ).start()
-    env = _env(net, work / "bench.sqlite3", work / "var")
+    db_url = f"sqlite:///{work / 'bench.sqlite3'}"
+    if args.postgres:
+        import psycopg
+
+        name = f"sozu_bench_{os.getpid()}"
+        with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        db_url = args.postgres.rstrip("/") + "/" + name
+    env = _env(net, db_url, work / "var")
     setup = _child(
         env,
         "--phase",
@@ -241,7 +254,17 @@ def main() -> None:
             float(baseline["wall_seconds"]) / float(baseline["lines"]) * args.lines
         )  # type: ignore[arg-type]
     net.stop()
-    print(json.dumps({"config": vars(args), "batched": result, "baseline": baseline}, indent=2))
+    print(
+        json.dumps(
+            {
+                "config": vars(args),
+                "database": db_url.split(":")[0],
+                "batched": result,
+                "baseline": baseline,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":
