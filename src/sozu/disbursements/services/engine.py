@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,14 +27,18 @@ from sozu.disbursements.models import (
     PaymentTransaction,
     Payout,
 )
-from sozu.disbursements.services.batches import batches_finalize, batches_pause_for
+from sozu.disbursements.services.batches import batches_finalize
 from sozu.disbursements.services.events import emit_payouts_status
+from sozu.disbursements.services.settlement import (
+    discard,
+    effective_fee_per_op,
+    settle,
+)
 from sozu.orgs.models import Organization
 from sozu.orgs.services import signer_for
 from sozu.stellar import network
 from sozu.stellar.amounts import to_stroops
 from sozu.stellar.horizon import TxOutcome
-from sozu.stellar.results import Verdict, classify_op_code
 from sozu.stellar.signers import Signer
 from sozu.stellar.transactions import PaymentOp, build_fee_bump, build_payments
 
@@ -45,13 +49,8 @@ T = PaymentTransaction.Status
 #: An envelope may be included only within this many ledgers after it is built.
 LEDGERS_VALID = 10
 LEASE = timedelta(seconds=30)
-MAX_ATTEMPTS = 8
 DESTINATION_CHECK_TTL = timedelta(minutes=10)
 OPS_PER_TX = 100
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
 
 
 @dataclass(frozen=True)
@@ -140,6 +139,31 @@ def pack_transaction(
     payout_ids: Sequence[int] | None = None,
 ) -> Packed | None:
     """Claim a free channel and up to 100 payouts, sign their envelope, store it; or None."""
+    try:
+        return _pack(
+            organization=organization,
+            worker=worker,
+            latest_ledger=latest_ledger,
+            fee_per_op=fee_per_op,
+            signers=signers,
+            payout_ids=payout_ids,
+        )
+    except IntegrityError:
+        # Another worker took the same channel or payouts between our read and our write:
+        # the constraints refused the second envelope; nothing was stored, try again later.
+        log.info("packing lost a race to another worker", extra={"worker": worker})
+        return None
+
+
+def _pack(
+    *,
+    organization: Organization,
+    worker: str,
+    latest_ledger: int,
+    fee_per_op: int,
+    signers: SignerCache,
+    payout_ids: Sequence[int] | None,
+) -> Packed | None:
     asset = network.usdc_asset()
     org_signer = signers.get(organization.wallet_public_key)
     now = timezone.now()
@@ -237,7 +261,7 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
     outcome = network.client().submit(tx.fee_bump_xdr or tx.envelope_xdr, tx.hash)
     settle(tx_id=tx_id, outcome=outcome, worker=worker)
     if outcome.tx_code == "tx_insufficient_fee" and not outcome.included:
-        if fee_bump(tx_id=tx_id, fee_per_op=_effective_fee_per_op(tx) * 2):
+        if fee_bump(tx_id=tx_id, fee_per_op=effective_fee_per_op(tx) * 2):
             return submit(tx_id=tx_id, worker=worker)
     return outcome
 
@@ -260,15 +284,9 @@ def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
         return None
     # Still pending and the network got more expensive: pay more for the same envelope.
     wanted = client.fee_stats()
-    if wanted.capacity_usage >= 0.8 and wanted.p90 > _effective_fee_per_op(tx):
+    if wanted.capacity_usage >= 0.8 and wanted.p90 > effective_fee_per_op(tx):
         fee_bump(tx_id=tx_id, fee_per_op=wanted.p90)
     return submit(tx_id=tx_id, worker=worker)
-
-
-def _effective_fee_per_op(tx: PaymentTransaction) -> int:
-    if tx.fee_bump_fee:
-        return tx.fee_bump_fee // (tx.op_count + 1)
-    return tx.fee // tx.op_count
 
 
 def fee_bump(*, tx_id: int, fee_per_op: int) -> bool:
@@ -278,7 +296,7 @@ def fee_bump(*, tx_id: int, fee_per_op: int) -> bool:
     """
     tx = PaymentTransaction.objects.select_related("organization", "channel").get(pk=tx_id)
     fee_per_op = min(max(fee_per_op, 100), tx.organization.max_fee_per_op)
-    if tx.status not in PaymentTransaction.UNSETTLED or fee_per_op <= _effective_fee_per_op(tx):
+    if tx.status not in PaymentTransaction.UNSETTLED or fee_per_op <= effective_fee_per_op(tx):
         return False
     bump = build_fee_bump(
         passphrase=network.client().passphrase,
@@ -305,244 +323,3 @@ def fee_bump(*, tx_id: int, fee_per_op: int) -> bool:
                 ],
             )
     return bool(updated)
-
-
-def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
-    """Record what the network said about an envelope, in one short transaction."""
-    actor = f"worker:{worker}"
-    affected_batches: set[int] = set()
-    pause: dict[str, set[int]] = {}
-    with transaction.atomic():
-        tx = (
-            PaymentTransaction.objects.select_for_update(of=("self",))
-            .select_related("organization")
-            .filter(pk=tx_id)
-            .first()
-        )
-        if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
-            return  # settled already (by us or another worker)
-        attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
-        now = timezone.now()
-        if outcome.included:
-            tx.status = T.SUCCEEDED if outcome.verdict is Verdict.PAID else T.FAILED
-            tx.ledger, tx.tx_code, tx.op_codes = (
-                outcome.ledger,
-                outcome.tx_code or "",
-                list(outcome.op_codes),
-            )
-            tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
-            tx.save()
-            # Included: the channel's sequence number is consumed either way.
-            ChannelAccount.objects.filter(pk=tx.channel_id).update(
-                next_sequence=tx.source_sequence + 1
-            )
-            finals = _apply_included(tx, attempts, outcome, now, actor, pause)
-            emit_payouts_status(finals)
-            affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
-        elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
-            # Not included, nothing charged: the same envelope goes again with a higher fee.
-            tx.last_error = "tx_insufficient_fee"
-            tx.next_check_at = now + timedelta(seconds=5)  # if the bump never goes out
-            tx.save(update_fields=["last_error", "next_check_at"])
-        elif _definitely_not_included(tx, outcome):
-            code = outcome.tx_code or "rejected"
-            _release(tx, attempts, now, actor, code, discard_status=T.DISCARDED)
-            if outcome.verdict is Verdict.PAUSE:
-                pause.setdefault(code, set()).update(
-                    a.payout.batch_id for a in attempts if a.payout.batch_id
-                )
-            affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
-        else:
-            # Unknown: keep the envelope; recheck later (lookup, then resubmit unchanged).
-            delay = min(2 ** min(tx.submit_count, 5), 30)
-            tx.outcome_ever_unknown = True
-            tx.last_error = (outcome.tx_code or outcome.detail or str(outcome.http_status))[:200]
-            tx.next_check_at = now + timedelta(seconds=delay)
-            tx.save(update_fields=["outcome_ever_unknown", "last_error", "next_check_at"])
-    log.info(
-        "envelope outcome",
-        extra={
-            "tx_id": tx_id,
-            "tx_hash": outcome.hash,
-            "verdict": outcome.verdict.value,
-            "included": outcome.included,
-            "ledger": outcome.ledger,
-            "tx_code": outcome.tx_code,
-            "http_status": outcome.http_status,
-            "worker": worker,
-        },
-    )
-    if outcome.tx_code == "tx_bad_seq" and not outcome.included:
-        channel_resync(tx_id=tx_id)
-    for code, batch_ids in pause.items():
-        batches_pause_for(batch_ids, code, actor)
-    batches_finalize(affected_batches, actor)
-
-
-def _can_bump(tx: PaymentTransaction) -> bool:
-    return tx.organization.max_fee_per_op > _effective_fee_per_op(tx)
-
-
-def _definitely_not_included(tx: PaymentTransaction, outcome: TxOutcome) -> bool:
-    """A definitive rejection of the only submission ever made of this envelope."""
-    return (
-        outcome.verdict in (Verdict.RETRY, Verdict.PAUSE)
-        and outcome.tx_code is not None
-        and tx.submit_count == 1
-        and not tx.outcome_ever_unknown
-    )
-
-
-def _apply_included(
-    tx: PaymentTransaction,
-    attempts: list[PaymentAttempt],
-    outcome: TxOutcome,
-    now: datetime,
-    actor: str,
-    pause: dict[str, set[int]],
-) -> list[Payout]:
-    paid, failed, released = [], [], []
-    for a in attempts:
-        code = outcome.op_codes[a.op_index] if a.op_index < len(outcome.op_codes) else ""
-        if outcome.verdict is Verdict.PAID:
-            paid.append(a)
-        elif classify_op_code(code) is Verdict.LINE_FAILED:
-            a.op_code = code
-            failed.append(a)
-        else:
-            # op_success inside a failed transaction, or the org's own problem: not paid,
-            # repack. The org's problems pause its batches.
-            a.op_code = code
-            released.append(a)
-            if classify_op_code(code) is Verdict.PAUSE:
-                if a.payout.batch_id:
-                    pause.setdefault(code, set()).add(a.payout.batch_id)
-                else:
-                    failed.append(a)  # a single payout has no batch to pause: it fails
-    released = [a for a in released if a not in failed]
-    finals: list[Payout] = []
-    entries = []
-    if paid:
-        ids = [a.payout_id for a in paid]
-        PaymentAttempt.objects.filter(pk__in=[a.pk for a in paid]).update(
-            live=False, outcome=PaymentAttempt.Outcome.PAID, op_code="op_success"
-        )
-        Payout.objects.filter(pk__in=ids).update(
-            status=P.PAID, tx_hash=tx.hash, ledger=tx.ledger, paid_at=now, failure_code=""
-        )
-        for a in paid:
-            p = a.payout
-            p.status, p.tx_hash, p.ledger = P.PAID, tx.hash, tx.ledger
-            finals.append(p)
-        entries.append(
-            Entry(
-                actor,
-                "payouts.paid",
-                "transaction",
-                tx.pk,
-                {"payout_ids": ids, "ledger": tx.ledger},
-                tx_hash=tx.hash,
-            )
-        )
-    for a in failed:
-        code = a.op_code or outcome.tx_code or "tx_failed"
-        PaymentAttempt.objects.filter(pk=a.pk).update(
-            live=False, outcome=PaymentAttempt.Outcome.FAILED, op_code=code
-        )
-        Payout.objects.filter(pk=a.payout_id).update(
-            status=P.FAILED, failure_code=code, tx_hash=tx.hash
-        )
-        a.payout.status, a.payout.failure_code = P.FAILED, code
-        finals.append(a.payout)
-        entries.append(
-            Entry(
-                actor,
-                "payouts.failed",
-                "payout",
-                a.payout_id,
-                {"code": code, "ledger": tx.ledger},
-                tx_hash=tx.hash,
-            )
-        )
-    if released:
-        _release_attempts(released, now)
-        entries.append(
-            Entry(
-                actor,
-                "payouts.released",
-                "transaction",
-                tx.pk,
-                {"payout_ids": [a.payout_id for a in released], "reason": outcome.tx_code},
-                tx_hash=tx.hash,
-            )
-        )
-    audit_record_many(organization_id=tx.organization_id, entries=entries)
-    return finals
-
-
-def _release_attempts(attempts: list[PaymentAttempt], now: datetime) -> None:
-    PaymentAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
-        live=False, outcome=PaymentAttempt.Outcome.RELEASED
-    )
-    for a in attempts:
-        p = a.payout
-        if p.attempts_count >= MAX_ATTEMPTS:
-            Payout.objects.filter(pk=p.pk).update(status=P.FAILED, failure_code="too_many_retries")
-        else:
-            Payout.objects.filter(pk=p.pk).update(
-                status=P.QUEUED, not_before=now + _backoff(p.attempts_count)
-            )
-
-
-def _release(
-    tx: PaymentTransaction,
-    attempts: list[PaymentAttempt],
-    now: datetime,
-    actor: str,
-    code: str,
-    discard_status: str,
-) -> None:
-    tx.status = discard_status
-    tx.tx_code = code
-    tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
-    tx.save()
-    _release_attempts(attempts, now)
-    audit_record_many(
-        organization_id=tx.organization_id,
-        entries=[
-            Entry(
-                actor,
-                "payouts.released",
-                "transaction",
-                tx.pk,
-                {"payout_ids": [a.payout_id for a in attempts], "reason": code},
-                tx_hash=tx.hash,
-            )
-        ],
-    )
-
-
-def discard(*, tx_id: int, worker: str, reason: str) -> None:
-    """The envelope was proven never included (its max ledger passed): release its payouts."""
-    with transaction.atomic():
-        tx = PaymentTransaction.objects.select_for_update().filter(pk=tx_id).first()
-        if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
-            return
-        attempts = list(tx.attempts.select_related("payout").filter(live=True))
-        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, T.DISCARDED)
-    channel_resync(tx_id=tx_id)
-
-
-def channel_resync(*, tx_id: int) -> None:
-    """Read the channel's sequence from the network (after a bad_seq or an expiry)."""
-    tx = PaymentTransaction.objects.select_related("channel").get(pk=tx_id)
-    info = network.client().account(tx.channel.public_key)
-    if info is None:
-        return
-    with transaction.atomic():
-        # Only while no envelope of this channel is unsettled, else that one owns the sequence.
-        busy = PaymentTransaction.objects.filter(
-            channel_id=tx.channel_id, status__in=PaymentTransaction.UNSETTLED
-        ).exists()
-        if not busy:
-            ChannelAccount.objects.filter(pk=tx.channel_id).update(next_sequence=info.sequence + 1)

@@ -1,0 +1,279 @@
+"""Settling envelopes on evidence from the network: paid, failed per line, or released.
+
+Only evidence moves a payout out of flight: an included transaction (paid, or failed with
+per-operation codes), a definitive rejection of the only submission ever made, or an envelope
+proven never included because the network's latest ledger passed its max ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from sozu.audit.services import Entry, audit_record_many
+from sozu.disbursements.models import ChannelAccount, PaymentAttempt, PaymentTransaction, Payout
+from sozu.disbursements.services.batches import batches_finalize, batches_pause_for
+from sozu.disbursements.services.events import emit_payouts_status
+from sozu.stellar import network
+from sozu.stellar.horizon import TxOutcome
+from sozu.stellar.results import Verdict, classify_op_code
+
+log = logging.getLogger(__name__)
+P = Payout.Status
+T = PaymentTransaction.Status
+#: A payout released this many times without being paid fails (too_many_retries).
+MAX_ATTEMPTS = 8
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
+
+
+def effective_fee_per_op(tx: PaymentTransaction) -> int:
+    if tx.fee_bump_fee:
+        return tx.fee_bump_fee // (tx.op_count + 1)
+    return tx.fee // tx.op_count
+
+
+def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
+    """Record what the network said about an envelope, in one short transaction."""
+    actor = f"worker:{worker}"
+    affected_batches: set[int] = set()
+    pause: dict[str, set[int]] = {}
+    with transaction.atomic():
+        tx = (
+            PaymentTransaction.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(pk=tx_id)
+            .first()
+        )
+        if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
+            return  # settled already (by us or another worker)
+        attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
+        now = timezone.now()
+        if outcome.included:
+            tx.status = T.SUCCEEDED if outcome.verdict is Verdict.PAID else T.FAILED
+            tx.ledger, tx.tx_code, tx.op_codes = (
+                outcome.ledger,
+                outcome.tx_code or "",
+                list(outcome.op_codes),
+            )
+            tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
+            tx.save()
+            # Included: the channel's sequence number is consumed either way.
+            ChannelAccount.objects.filter(pk=tx.channel_id).update(
+                next_sequence=tx.source_sequence + 1
+            )
+            finals = _apply_included(tx, attempts, outcome, now, actor, pause)
+            emit_payouts_status(finals)
+            affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
+        elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
+            # Not included, nothing charged: the same envelope goes again with a higher fee.
+            tx.last_error = "tx_insufficient_fee"
+            tx.next_check_at = now + timedelta(seconds=5)  # if the bump never goes out
+            tx.save(update_fields=["last_error", "next_check_at"])
+        elif _definitely_not_included(tx, outcome):
+            code = outcome.tx_code or "rejected"
+            _release(tx, attempts, now, actor, code, discard_status=T.DISCARDED)
+            if outcome.verdict is Verdict.PAUSE:
+                pause.setdefault(code, set()).update(
+                    a.payout.batch_id for a in attempts if a.payout.batch_id
+                )
+            affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
+        else:
+            # Unknown: keep the envelope; recheck later (lookup, then resubmit unchanged).
+            delay = min(2 ** min(tx.submit_count, 5), 30)
+            tx.outcome_ever_unknown = True
+            tx.last_error = (outcome.tx_code or outcome.detail or str(outcome.http_status))[:200]
+            tx.next_check_at = now + timedelta(seconds=delay)
+            tx.save(update_fields=["outcome_ever_unknown", "last_error", "next_check_at"])
+    log.info(
+        "envelope outcome",
+        extra={
+            "tx_id": tx_id,
+            "tx_hash": outcome.hash,
+            "verdict": outcome.verdict.value,
+            "included": outcome.included,
+            "ledger": outcome.ledger,
+            "tx_code": outcome.tx_code,
+            "http_status": outcome.http_status,
+            "worker": worker,
+        },
+    )
+    if outcome.tx_code == "tx_bad_seq" and not outcome.included:
+        channel_resync(tx_id=tx_id)
+    for code, batch_ids in pause.items():
+        batches_pause_for(batch_ids, code, actor)
+    batches_finalize(affected_batches, actor)
+
+
+def _can_bump(tx: PaymentTransaction) -> bool:
+    return tx.organization.max_fee_per_op > effective_fee_per_op(tx)
+
+
+def _definitely_not_included(tx: PaymentTransaction, outcome: TxOutcome) -> bool:
+    """A definitive rejection of the only submission ever made of this envelope."""
+    return (
+        outcome.verdict in (Verdict.RETRY, Verdict.PAUSE)
+        and outcome.tx_code is not None
+        and tx.submit_count == 1
+        and not tx.outcome_ever_unknown
+    )
+
+
+def _apply_included(
+    tx: PaymentTransaction,
+    attempts: list[PaymentAttempt],
+    outcome: TxOutcome,
+    now: datetime,
+    actor: str,
+    pause: dict[str, set[int]],
+) -> list[Payout]:
+    paid, failed, released = [], [], []
+    for a in attempts:
+        code = outcome.op_codes[a.op_index] if a.op_index < len(outcome.op_codes) else ""
+        if outcome.verdict is Verdict.PAID:
+            paid.append(a)
+        elif classify_op_code(code) is Verdict.LINE_FAILED:
+            a.op_code = code
+            failed.append(a)
+        else:
+            # op_success inside a failed transaction, or the org's own problem: not paid,
+            # repack. The org's problems pause its batches.
+            a.op_code = code
+            released.append(a)
+            if classify_op_code(code) is Verdict.PAUSE:
+                if a.payout.batch_id:
+                    pause.setdefault(code, set()).add(a.payout.batch_id)
+                else:
+                    failed.append(a)  # a single payout has no batch to pause: it fails
+    released = [a for a in released if a not in failed]
+    finals: list[Payout] = []
+    entries = []
+    if paid:
+        ids = [a.payout_id for a in paid]
+        PaymentAttempt.objects.filter(pk__in=[a.pk for a in paid]).update(
+            live=False, outcome=PaymentAttempt.Outcome.PAID, op_code="op_success"
+        )
+        Payout.objects.filter(pk__in=ids).update(
+            status=P.PAID, tx_hash=tx.hash, ledger=tx.ledger, paid_at=now, failure_code=""
+        )
+        for a in paid:
+            p = a.payout
+            p.status, p.tx_hash, p.ledger = P.PAID, tx.hash, tx.ledger
+            finals.append(p)
+        entries.append(
+            Entry(
+                actor,
+                "payouts.paid",
+                "transaction",
+                tx.pk,
+                {"payout_ids": ids, "ledger": tx.ledger},
+                tx_hash=tx.hash,
+            )
+        )
+    for a in failed:
+        code = a.op_code or outcome.tx_code or "tx_failed"
+        PaymentAttempt.objects.filter(pk=a.pk).update(
+            live=False, outcome=PaymentAttempt.Outcome.FAILED, op_code=code
+        )
+        Payout.objects.filter(pk=a.payout_id).update(
+            status=P.FAILED, failure_code=code, tx_hash=tx.hash
+        )
+        a.payout.status, a.payout.failure_code = P.FAILED, code
+        finals.append(a.payout)
+        entries.append(
+            Entry(
+                actor,
+                "payouts.failed",
+                "payout",
+                a.payout_id,
+                {"code": code, "ledger": tx.ledger},
+                tx_hash=tx.hash,
+            )
+        )
+    if released:
+        _release_attempts(released, now)
+        entries.append(
+            Entry(
+                actor,
+                "payouts.released",
+                "transaction",
+                tx.pk,
+                {"payout_ids": [a.payout_id for a in released], "reason": outcome.tx_code},
+                tx_hash=tx.hash,
+            )
+        )
+    audit_record_many(organization_id=tx.organization_id, entries=entries)
+    return finals
+
+
+def _release_attempts(attempts: list[PaymentAttempt], now: datetime) -> None:
+    PaymentAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
+        live=False, outcome=PaymentAttempt.Outcome.RELEASED
+    )
+    for a in attempts:
+        p = a.payout
+        if p.attempts_count >= MAX_ATTEMPTS:
+            Payout.objects.filter(pk=p.pk).update(status=P.FAILED, failure_code="too_many_retries")
+        else:
+            Payout.objects.filter(pk=p.pk).update(
+                status=P.QUEUED, not_before=now + _backoff(p.attempts_count)
+            )
+
+
+def _release(
+    tx: PaymentTransaction,
+    attempts: list[PaymentAttempt],
+    now: datetime,
+    actor: str,
+    code: str,
+    discard_status: str,
+) -> None:
+    tx.status = discard_status
+    tx.tx_code = code
+    tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
+    tx.save()
+    _release_attempts(attempts, now)
+    audit_record_many(
+        organization_id=tx.organization_id,
+        entries=[
+            Entry(
+                actor,
+                "payouts.released",
+                "transaction",
+                tx.pk,
+                {"payout_ids": [a.payout_id for a in attempts], "reason": code},
+                tx_hash=tx.hash,
+            )
+        ],
+    )
+
+
+def discard(*, tx_id: int, worker: str, reason: str) -> None:
+    """The envelope was proven never included (its max ledger passed): release its payouts."""
+    with transaction.atomic():
+        tx = PaymentTransaction.objects.select_for_update().filter(pk=tx_id).first()
+        if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
+            return
+        attempts = list(tx.attempts.select_related("payout").filter(live=True))
+        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, T.DISCARDED)
+    channel_resync(tx_id=tx_id)
+
+
+def channel_resync(*, tx_id: int) -> None:
+    """Read the channel's sequence from the network (after a bad_seq or an expiry)."""
+    tx = PaymentTransaction.objects.select_related("channel").get(pk=tx_id)
+    info = network.client().account(tx.channel.public_key)
+    if info is None:
+        return
+    with transaction.atomic():
+        # Only while no envelope of this channel is unsettled, else that one owns the sequence.
+        busy = PaymentTransaction.objects.filter(
+            channel_id=tx.channel_id, status__in=PaymentTransaction.UNSETTLED
+        ).exists()
+        if not busy:
+            ChannelAccount.objects.filter(pk=tx.channel_id).update(next_sequence=info.sequence + 1)
