@@ -122,7 +122,10 @@ async def collection(
     base = base_url(request)
     failed = include_failed(request, scope)
     rows = fetch(net, kind, cursor=cursor, desc=desc, limit=limit, scope=scope, failed=failed)
-    return ok(page(request, [with_links(base, kind, r) for r in rows], desc=desc, limit=limit))
+    records = [with_links(base, kind, r) for r in rows]
+    if kind in ("operations", "payments") and request.query.get("join") == "transactions":
+        join_transactions(net, base, records)
+    return ok(page(request, records, desc=desc, limit=limit))
 
 
 def _account_filter(q: Any) -> Any:
@@ -187,6 +190,29 @@ def scoped_list(kind: str, scope_kind: str, key: str) -> Any:
         return await collection(request, kind, (scope_kind, value))
 
     return handler
+
+
+async def never_any(request: web.Request) -> web.Response:
+    """Offers, trades, claimable balances, pools: no supported operation creates one."""
+    desc = request.query.get("order", "asc") == "desc"
+    raw_limit = request.query.get("limit", "10") or "10"
+    limit = int(raw_limit) if raw_limit.isdigit() else 10
+    return ok(page(request, [], desc=desc, limit=limit))
+
+
+def join_transactions(net: Network, base: str, records: list[Json]) -> None:
+    """`?join=transactions`: embed each operation's transaction, as Horizon does."""
+    cache: dict[str, Json] = {}
+    for rec in records:
+        h = rec.get("transaction_hash")
+        if h is None:
+            continue
+        if h not in cache:
+            found = net.store.tx_by_hash(h)
+            if found is None:
+                continue
+            cache[h] = with_links(base, "transactions", found[0])
+        rec["transaction"] = cache[h]
 
 
 def plain_list(kind: str) -> Any:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from sozu.localnet import problems
 from sozu.localnet.faults import Faults
-from sozu.localnet.lists import accounts, plain_list, scoped_list
+from sozu.localnet.lists import accounts, never_any, plain_list, scoped_list
 from sozu.localnet.network import Config, Network
 from sozu.localnet.render import account_record, as_inner, iso, ledger_links, ledger_record
 from sozu.localnet.web_common import FAULTS, NET, base_url, ok, with_links
@@ -125,9 +125,14 @@ async def root(request: web.Request) -> web.Response:
     )
 
 
-async def account(request: web.Request) -> web.Response:
+async def account(request: web.Request) -> web.StreamResponse:
     net = request.app[NET]
-    acc = net.state.get(request.match_info["account_id"])
+    account_id = request.match_info["account_id"]
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        from sozu.localnet.sse import stream_account
+
+        return await stream_account(request, net, account_id)
+    acc = net.state.get(account_id)
     if acc is None:
         return problems.not_found()
     return ok(account_record(base_url(request), acc))
@@ -237,6 +242,15 @@ def build_app(config: Config, faults: Faults | None = None) -> web.Application:
     r.add_get("/ledgers", plain_list("ledgers"))
     r.add_get("/ledgers/{seq}", ledger)
     r.add_get("/fee_stats", fee_stats)
+    for path in (
+        "/offers",
+        "/trades",
+        "/claimable_balances",
+        "/liquidity_pools",
+        "/accounts/{account_id}/offers",
+        "/accounts/{account_id}/trades",
+    ):
+        r.add_get(path, never_any)
     submit.add_routes(app)
     admin.add_routes(app)
 

@@ -129,3 +129,32 @@ async def test_last_event_id_beats_the_cursor_in_the_url(client: TestClient) -> 
     r.close()
 
     assert json.loads(event.split("data: ", 1)[1])["sequence"] == first["sequence"] + 1
+
+
+@pytest.mark.asyncio
+async def test_an_account_streams_its_record_again_when_a_ledger_changes_it(
+    client: TestClient,
+) -> None:
+    address = await fund(client)
+    r = await client.get(f"/accounts/{address}", headers={"Accept": "text/event-stream"})
+    await asyncio.wait_for(r.content.readuntil(b"\n\n"), 5)  # greeting
+    first = json.loads((await asyncio.wait_for(r.content.readuntil(b"\n\n"), 5))[6:])
+
+    await client.post("/localnet/fund", json={"address": address, "xlm": "5"})
+    second = json.loads((await asyncio.wait_for(r.content.readuntil(b"\n\n"), 5))[6:])
+    r.close()
+
+    assert first["id"] == second["id"] == address
+    assert [b["balance"] for b in second["balances"]] == ["15.0000000"]
+
+
+@pytest.mark.asyncio
+async def test_offers_are_an_empty_page_and_join_embeds_transactions(client: TestClient) -> None:
+    address = await fund(client)
+
+    offers = await (await client.get(f"/accounts/{address}/offers")).json()
+    joined = await (await client.get(f"/accounts/{address}/payments?join=transactions")).json()
+
+    assert offers["_embedded"]["records"] == []
+    [payment] = joined["_embedded"]["records"]
+    assert payment["transaction"]["hash"] == payment["transaction_hash"]
