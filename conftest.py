@@ -34,14 +34,24 @@ def fresh_localnet(tmp_path: Path) -> Iterator[LocalNet]:
 @pytest.fixture
 def net_settings(localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
     """Django settings pointed at the session's local network (what an operator would set)."""
+    yield from use_network(localnet, settings)
+
+
+@pytest.fixture
+def own_net_settings(fresh_localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
+    """A started network of the test's own, in the settings: its faults touch no other test."""
+    yield from use_network(fresh_localnet.start(), settings)
+
+
+def use_network(net: LocalNet, settings: Any) -> Iterator[LocalNet]:
     from sozu.stellar import network
 
-    settings.HORIZON_URL = localnet.url
-    settings.NETWORK_PASSPHRASE = localnet.passphrase
-    settings.USDC_ISSUER = localnet.usdc_issuer
+    settings.HORIZON_URL = net.url
+    settings.NETWORK_PASSPHRASE = net.passphrase
+    settings.USDC_ISSUER = net.usdc_issuer
     settings.SOZU_MASTER_KEY = "test-master-key"
     network.reset_caches()
-    yield localnet
+    yield net
     network.reset_caches()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -27,16 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def net(fresh_localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
+def net(own_net_settings: LocalNet) -> LocalNet:
     """A network of the test's own: faults injected here touch no other test."""
-    fresh_localnet.start()
-    settings.HORIZON_URL = fresh_localnet.url
-    settings.NETWORK_PASSPHRASE = fresh_localnet.passphrase
-    settings.USDC_ISSUER = fresh_localnet.usdc_issuer
-    settings.SOZU_MASTER_KEY = "test-master-key"
-    network.reset_caches()
-    yield fresh_localnet
-    network.reset_caches()
+    return own_net_settings
 
 
 def _setup(net: LocalNet, amount: str = "7") -> tuple[Any, Payout, str]:
