@@ -37,7 +37,12 @@ async def loopback_only(request: web.Request, handler: Any) -> web.StreamRespons
 
 
 async def info(request: web.Request) -> web.Response:
-    return ok(request.app[NET].info(base_url(request)))
+    """The same JSON as `sozu localnet info` (written at start), else computed from here."""
+    net = request.app[NET]
+    path = net.config.data_dir / "info.json"
+    if path.exists():
+        return ok(json.loads(path.read_text()))
+    return ok(net.info(base_url(request)))
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
