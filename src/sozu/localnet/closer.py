@@ -155,7 +155,8 @@ def close_ledger(net: Network) -> None:
         operation_count=counts["ops"],
         tx_set_operation_count=counts["set_ops"],
         fee_pool=fee_pool,
-        base_fee=base_fee,
+        # The header keeps the network's base fee; surge pricing shows only in fees charged.
+        base_fee=BASE_FEE,
         max_tx_set_size=net.config.max_ops_per_ledger,
     )
     seal(header, [bytes.fromhex(t[1]) for t in write.txs], [t[3]["result_xdr"] for t in write.txs])

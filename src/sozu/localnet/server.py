@@ -203,10 +203,8 @@ async def fee_stats(request: web.Request) -> web.Response:
     net = request.app[NET]
     charged = [c for ledger in net.recent_fees for c, _ in ledger]
     bids = [b for ledger in net.recent_fees for _, b in ledger]
-    queued_ops = sum(q.env.op_count for q in net.queue.values())
-    usage = min(
-        1.0, max(queued_ops, net.header["tx_set_operation_count"]) / net.config.max_ops_per_ledger
-    )
+    # Like Horizon: how full the last ledger was; a surge shows as 1.00 and in fee_charged.
+    usage = min(1.0, net.header["tx_set_operation_count"] / net.config.max_ops_per_ledger)
     return ok(
         {
             "last_ledger": str(net.latest),

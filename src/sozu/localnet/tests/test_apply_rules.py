@@ -155,7 +155,8 @@ def test_surge_pricing_takes_the_best_bids_and_charges_the_lowest_included_rate(
         found = net.store.tx_by_hash(env.hash_hex)
         charged[bid] = found[0]["fee_charged"] if found else None
     assert charged == {300: "200", 200: "200", 100: None}  # the 100 bid waits in the queue
-    assert net.header["base_fee"] == 200
+    assert net.last_surge_fee == 200
+    assert net.header["base_fee"] == 100  # the header keeps the network's base fee
     close_ledger(net)
     assert net.store.tx_by_hash(envs[0].hash_hex) is not None
     net.store.close()
