@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sozu.localnet.apply import apply_transaction, charge_fee
 from sozu.localnet.effects import effect_record
 from sozu.localnet.envelope import Envelope, decode
 from sozu.localnet.funding import build_issuer_tx, build_root_tx, insert_trustline
 from sozu.localnet.header import seal
+from sozu.localnet.network import Network, Outcome
 from sozu.localnet.oprender import op_records
 from sozu.localnet.ops.base import Effect
 from sozu.localnet.render import toid, tx_record
@@ -18,17 +19,12 @@ from sozu.localnet.state import BASE_FEE
 from sozu.localnet.store import LedgerWrite
 from sozu.localnet.validate import check_submission
 
-if TYPE_CHECKING:
-    from sozu.localnet.network import Network, Outcome
-
 log = logging.getLogger("sozu.localnet")
 Json = dict[str, Any]
 
 
 def _select(net: Network, seq: int, close_time: int) -> tuple[list[Envelope], int]:
     """The transaction set: best fee rate first, up to the op limit; and its base fee."""
-    from sozu.localnet.network import Outcome
-
     cap = net.config.max_ops_per_ledger
     chosen: list[Envelope] = []
     used = 0
@@ -81,8 +77,6 @@ def _funding_txs(net: Network, stage: str) -> list[tuple[int, Envelope]]:
 
 
 def close_ledger(net: Network) -> None:
-    from sozu.localnet.network import Outcome
-
     started = time.perf_counter()
     prev = net.header
     seq = prev["sequence"] + 1

@@ -116,7 +116,7 @@ async def collection(
     except BadParam as exc:
         return problems.bad_request(exc.field, str(exc))
     if "text/event-stream" in request.headers.get("Accept", ""):
-        from sozu.localnet.sse import stream
+        from sozu.localnet.sse import stream  # sse imports this module
 
         return await stream(request, net, kind, scope, cursor, include_failed(request, scope))
     base = base_url(request)
@@ -184,9 +184,6 @@ def scoped_list(kind: str, scope_kind: str, key: str) -> Any:
             if not str(value).isdigit():
                 return problems.not_found()
             value = int(value)
-        elif scope_kind == "account" and net.state.get(value) is None:
-            # Horizon still serves the history of merged accounts; an unknown one has none.
-            pass
         return await collection(request, kind, (scope_kind, value))
 
     return handler

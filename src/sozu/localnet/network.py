@@ -191,7 +191,7 @@ class Network:
 
     async def run(self) -> None:
         """Close a ledger every close_seconds, forever."""
-        from sozu.localnet.closer import close_ledger
+        from sozu.localnet.closer import close_ledger  # closer imports this module
 
         loop = asyncio.get_running_loop()
         next_at = loop.time() + self.config.close_seconds

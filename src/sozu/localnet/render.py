@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from stellar_sdk import MuxedAccount
 from stellar_sdk import xdr as X
 
 from sozu.localnet.envelope import Envelope
@@ -149,8 +150,6 @@ def account_record(base: str, acc: Account) -> Json:
 def _muxed_id(m: str | None) -> str | None:
     if m is None:
         return None
-    from stellar_sdk import MuxedAccount
-
     return str(MuxedAccount.from_account(m).account_muxed_id)
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from sozu.localnet import problems
+from sozu.localnet import admin, problems, submit
 from sozu.localnet.faults import Faults
 from sozu.localnet.lists import accounts, never_any, plain_list, scoped_list
 from sozu.localnet.network import Config, Network
 from sozu.localnet.render import account_record, as_inner, iso, ledger_links, ledger_record
+from sozu.localnet.sse import stream_account
 from sozu.localnet.web_common import FAULTS, NET, base_url, ok, with_links
 
 log = logging.getLogger("sozu.localnet")
@@ -129,8 +130,6 @@ async def account(request: web.Request) -> web.StreamResponse:
     net = request.app[NET]
     account_id = request.match_info["account_id"]
     if "text/event-stream" in request.headers.get("Accept", ""):
-        from sozu.localnet.sse import stream_account
-
         return await stream_account(request, net, account_id)
     acc = net.state.get(account_id)
     if acc is None:
@@ -217,8 +216,6 @@ async def fee_stats(request: web.Request) -> web.Response:
 
 
 def build_app(config: Config, faults: Faults | None = None) -> web.Application:
-    from sozu.localnet import admin, submit
-
     net = Network(config)
     app = web.Application(middlewares=[edge], client_max_size=8 * 1024 * 1024)
     app[NET] = net

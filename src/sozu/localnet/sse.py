@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from sozu.localnet.lists import Cursor, cursor_of, fetch
 from sozu.localnet.network import Network
-
-if TYPE_CHECKING:
-    from sozu.localnet.lists import Cursor
+from sozu.localnet.render import account_record
+from sozu.localnet.web_common import base_url, with_links
 
 HEARTBEAT_SECONDS = 10.0  # clients reconnect after ~15 s of silence
 BATCH = 200
@@ -64,9 +64,6 @@ async def stream(
     include_failed: bool,
 ) -> web.StreamResponse:
     """Every record after the cursor, then each new one as ledgers close; id = paging token."""
-    from sozu.localnet.lists import cursor_of, fetch
-    from sozu.localnet.web_common import base_url, with_links
-
     base = base_url(request)
 
     async def produce() -> tuple[bytes, bool]:
@@ -86,9 +83,6 @@ async def stream(
 
 async def stream_account(request: web.Request, net: Network, account_id: str) -> web.StreamResponse:
     """The account record now, and again whenever a ledger modifies it."""
-    from sozu.localnet.render import account_record
-    from sozu.localnet.web_common import base_url
-
     base = base_url(request)
     seen: int | None = None
 
