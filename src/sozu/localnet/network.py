@@ -146,20 +146,34 @@ class Network:
         # Like core, only the queue knows duplicates: an applied tx is just a used sequence.
         if env.hash_hex in self.queue:
             return Status.DUPLICATE, None
+        replaced: Envelope | None = None
         current = self.by_source.get(env.source)
         if current is not None:
-            if env.seq < self.queue[current].env.seq:
+            queued = self.queue[current].env
+            if env.seq < queued.seq:
                 return Status.ERROR, TxResult(T.txBAD_SEQ.value, 0)
-            return Status.TRY_AGAIN_LATER, None
+            if not env.fee_bump or env.seq != queued.seq:
+                return Status.TRY_AGAIN_LATER, None
+            # Core's replace-by-fee: a fee bump of the queued tx must bid 10x its fee rate.
+            needed = -(-10 * queued.fee * env.op_count // queued.op_count)
+            if env.fee < needed:
+                return Status.ERROR, TxResult(T.txINSUFFICIENT_FEE.value, needed)
+            replaced = queued
+        pending = self.pending_fee(env.fee_source)
+        if replaced is not None and replaced.fee_source == env.fee_source:
+            pending -= replaced.fee
         err = check_submission(
             self.state,
             env,
             ledger_seq=self.latest + 1,
             close_time=int(time.time()),
-            pending_fee=self.pending_fee(env.fee_source),
+            pending_fee=pending,
         )
         if err is not None:
             return Status.ERROR, err
+        if replaced is not None:
+            # Whoever waits on the replaced hash waits in vain, then times out, as on Horizon.
+            self.drop(replaced.hash_hex)
         self.queue[env.hash_hex] = Queued(env)
         self.by_source[env.source] = env.hash_hex
         self.fees_queued[env.fee_source] = self.fees_queued.get(env.fee_source, 0) + env.fee

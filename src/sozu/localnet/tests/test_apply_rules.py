@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from stellar_sdk import Asset, Keypair, TransactionBuilder
+from stellar_sdk import (
+    Asset,
+    FeeBumpTransactionEnvelope,
+    Keypair,
+    TransactionBuilder,
+    TransactionEnvelope,
+)
 from stellar_sdk import xdr as X
 
 from sozu.localnet.closer import close_ledger
@@ -225,3 +231,30 @@ def test_state_and_history_survive_a_restart(ledger: Ledger) -> None:
     )
     assert again.store.tx_by_hash(rec["hash"]) is not None
     again.store.close()
+
+
+def test_a_fee_bump_replaces_a_queued_transaction_only_at_ten_times_its_fee(
+    ledger: Ledger,
+) -> None:
+    user, payer, bob = ledger.fund("10"), ledger.fund("100"), ledger.fund("10")
+    stuck = ledger.builder(user).append_payment_op(bob.public_key, Asset.native(), "1").build()
+    stuck.sign(user)
+    assert ledger.submit(stuck)[0] is Status.PENDING
+
+    def bump(fee_rate: int) -> TransactionEnvelope | FeeBumpTransactionEnvelope:
+        fb = TransactionBuilder.build_fee_bump_transaction(
+            payer.public_key, fee_rate, stuck, ledger.net.config.passphrase
+        )
+        fb.sign(payer)
+        return fb
+
+    status, err, _ = ledger.submit(bump(500))  # 1,000 for 2 ops: 5x, not 10x
+    assert status is Status.ERROR and err is not None
+    assert err.result_codes() == {"transaction": "tx_insufficient_fee"}
+    assert err.fee_charged == 2000
+
+    rec = ledger.include(bump(1000))
+
+    assert rec["successful"] is True and rec["fee_account"] == payer.public_key
+    assert ledger.net.store.tx_by_hash(rec["hash"]) is not None
+    assert ledger.xlm(user) == 9 * XLM  # the payer paid the fee, not the user
