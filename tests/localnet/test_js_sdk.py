@@ -12,32 +12,10 @@ from typing import Any
 import pytest
 
 from tests.localnet.conftest import NewAccount
+from tests.localnet.js_deps import installed_sdk
 from tests.localnet_process import LocalNet
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("js") / "smoke.mjs"
-# Installed outside git's view (var/ is ignored) and reused between runs.
-DEPS = REPO / "var" / "js-stellar-sdk"
-SDK_SPEC = "@stellar/stellar-sdk@17"
-
-
-def installed_sdk() -> Path:
-    if (DEPS / "node_modules" / "@stellar" / "stellar-sdk" / "package.json").exists():
-        return DEPS
-    DEPS.mkdir(parents=True, exist_ok=True)
-    manifest = DEPS / "package.json"
-    if not manifest.exists():
-        manifest.write_text(json.dumps({"name": "sozu-js-sdk-cache", "private": True}))
-    done = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", SDK_SPEC],
-        cwd=DEPS,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"npm could not install {SDK_SPEC}:\n{done.stderr}")
-    return DEPS
 
 
 def run_smoke(net: LocalNet, payer_secret: str, payee: str) -> dict[str, Any]:
