@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -218,16 +219,32 @@ def main() -> None:
         port=free_port(),
         close_seconds=0.2,
         max_ops_per_ledger=args.max_ops_per_ledger,
-    ).start()
+    )
     db_url = f"sqlite:///{work / 'bench.sqlite3'}"
-    if args.postgres:
-        import psycopg
+    pg_name = f"sozu_bench_{os.getpid()}"
+    try:
+        net.start()
+        if args.postgres:
+            _pg(args.postgres, f'CREATE DATABASE "{pg_name}"')
+            db_url = args.postgres.rstrip("/") + "/" + pg_name
+        report = _measure(args, net, _env(net, db_url, work / "var"))
+    finally:
+        net.stop()
+        if args.postgres:
+            _pg(args.postgres, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
+    report["database"] = db_url.split(":")[0]
+    print(json.dumps(report, indent=2))
 
-        name = f"sozu_bench_{os.getpid()}"
-        with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        db_url = args.postgres.rstrip("/") + "/" + name
-    env = _env(net, db_url, work / "var")
+
+def _pg(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.rstrip("/") + "/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _measure(args: argparse.Namespace, net: LocalNet, env: dict[str, str]) -> dict[str, object]:
     setup = _child(
         env,
         "--phase",
@@ -243,28 +260,19 @@ def main() -> None:
     net.close_seconds = args.close_seconds
     net.start()
     result = _child(env, "--phase", "execute", "--batch-id", str(setup["batch_id"]))
-    baseline = {}
+    baseline: dict[str, object] = {}
     if args.baseline_lines:
         recips = setup["recipients"]
         assert isinstance(recips, list)
         baseline = _child(env, "--phase", "baseline", "--baseline-recipients", ",".join(recips))
-        per_line = float(baseline["ledgers_used"]) / float(baseline["lines"])  # type: ignore[arg-type]
-        baseline["extrapolated_ledgers"] = round(per_line * args.lines)
-        baseline["extrapolated_wall_seconds"] = round(
-            float(baseline["wall_seconds"]) / float(baseline["lines"]) * args.lines
-        )  # type: ignore[arg-type]
-    net.stop()
-    print(
-        json.dumps(
-            {
-                "config": vars(args),
-                "database": db_url.split(":")[0],
-                "batched": result,
-                "baseline": baseline,
-            },
-            indent=2,
+        lines = int(str(baseline["lines"]))
+        baseline["extrapolated_ledgers"] = round(
+            int(str(baseline["ledgers_used"])) / lines * args.lines
         )
-    )
+        baseline["extrapolated_wall_seconds"] = round(
+            float(str(baseline["wall_seconds"])) / lines * args.lines
+        )
+    return {"config": vars(args), "batched": result, "baseline": baseline}
 
 
 if __name__ == "__main__":
