@@ -69,6 +69,8 @@ FINAL_PAYOUT_STATUSES = (Payout.Status.PAID, Payout.Status.FAILED, Payout.Status
 LOCATIONS = {"payouts.create": "payouts", "batches.create": "batches"}
 
 View = Callable[..., HttpResponseBase]
+#: Stores an answer for the request's Idempotency-Key before the request is over.
+Remember = Callable[[int, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -186,18 +188,20 @@ def idempotent(
     *,
     scope: str,
     canonical_body: bytes,
-    run: Callable[[], tuple[int, dict[str, Any]]],
+    run: Callable[[Remember], tuple[int, dict[str, Any]]],
 ) -> HttpResponseBase:
     """Run `run` at most once per Idempotency-Key; a retry gets the first answer back.
 
     The record is inserted first (the unique constraint makes a concurrent duplicate fail),
     then the service runs, then its answer is stored. A SozuError answer is stored too, except
-    5xx ones (nothing was done: the client should retry); on an unexpected exception the record
-    is deleted so that the client can retry.
+    5xx ones (nothing was done: the client should retry). `run` calls `remember(status, body)`
+    as soon as something exists (a payout is created before it is paid): if the request dies
+    after that, a retry gets that answer instead of creating the object again. Only when
+    nothing was remembered does an unexpected exception delete the record for a clean retry.
     """
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, body = run()
+        status, body = run(lambda status, body: None)
         return answer(status, body, location=location_for(scope, status, body))
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise SozuError("invalid_field", field="Idempotency-Key")
@@ -209,15 +213,24 @@ def idempotent(
             )
     except IntegrityError:
         return idempotent_replay(caller, scope=scope, key=key, fingerprint=fingerprint)
+    remembered: list[bool] = []
+
+    def remember(status: int, body: dict[str, Any]) -> None:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            response_status=status, response_body=body
+        )
+        remembered.append(True)
+
     try:
-        status, body = run()
+        status, body = run(remember)
     except SozuError as exc:
-        if exc.status >= 500:
+        if exc.status >= 500 and not remembered:
             record.delete()
             raise
         status, body = exc.status, problem_body(exc)
     except BaseException:
-        record.delete()
+        if not remembered:
+            record.delete()
         raise
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         response_status=status, response_body=body
@@ -255,8 +268,16 @@ def payout_wait_seconds() -> float:
     return float(getattr(settings, "SOZU_PAYOUT_WAIT_SECONDS", 20.0))
 
 
-def payout_create_and_pay(caller: Caller, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def payout_accepted(payout: Payout) -> dict[str, Any]:
+    return {"id": payout.pk, "status": payout.status, "href": payout_href(payout.pk)}
+
+
+def payout_create_and_pay(
+    caller: Caller, data: dict[str, Any], remember: Remember
+) -> tuple[int, dict[str, Any]]:
     payout = payout_create(organization=caller.organization, data=data, actor=caller.actor)
+    # From here on the payout exists: a retry with the same key must find it, never a twin.
+    remember(HTTPStatus.ACCEPTED, payout_accepted(payout))
     try:
         payout = payout_pay_now(payout=payout, worker="api", wait_seconds=payout_wait_seconds())
     except Exception:
@@ -266,11 +287,7 @@ def payout_create_and_pay(caller: Caller, data: dict[str, Any]) -> tuple[int, di
         payout.refresh_from_db()
     if payout.status in FINAL_PAYOUT_STATUSES:
         return HTTPStatus.OK, payout_as_dict(payout)
-    return HTTPStatus.ACCEPTED, {
-        "id": payout.pk,
-        "status": payout.status,
-        "href": payout_href(payout.pk),
-    }
+    return HTTPStatus.ACCEPTED, payout_accepted(payout)
 
 
 @endpoint("POST")
@@ -283,7 +300,7 @@ def payouts_api(request: HttpRequest, caller: Caller) -> HttpResponseBase:
         caller,
         scope="payouts.create",
         canonical_body=canonical_json(data),
-        run=lambda: payout_create_and_pay(caller, fields),
+        run=lambda remember: payout_create_and_pay(caller, fields, remember),
     )
 
 
@@ -357,7 +374,7 @@ def batches_api(request: HttpRequest, caller: Caller) -> HttpResponseBase:
         return answer(HTTPStatus.OK, page)
     given = batch_input(request)
 
-    def run() -> tuple[int, dict[str, Any]]:
+    def run(remember: Remember) -> tuple[int, dict[str, Any]]:
         batch = batch_create(
             organization=caller.organization, rows=given.rows, actor=caller.actor, name=given.name
         )

@@ -193,8 +193,9 @@ PARAMETERS: Schema = {
         "description": (
             "Any unique string (a UUID). A retry with the same key and body returns the first "
             "answer (header `Idempotent-Replayed: true`) and creates or pays nothing again; the "
-            "same key with another body is refused (422 `idempotency_conflict`); while the first "
-            "request is still running, 409 `idempotency_in_progress`."
+            "same key with another body is refused (422 `idempotency_conflict`). While the first "
+            "request is still running, a payout that already exists is answered 202 with its "
+            "`href`; before that, 409 `idempotency_in_progress`."
         ),
     },
     "AcceptLanguage": {

@@ -85,7 +85,9 @@ def test_a_lost_answer_is_accepted_then_settled_by_the_worker(
     assert usdc_balance(faulty, dest) - before == Decimal("6")
 
 
-def test_a_duplicate_sent_while_the_first_is_paying_is_told_to_wait(faulty, api_client, recipient):
+def test_a_duplicate_sent_while_the_first_is_paying_is_pointed_at_that_payout(
+    faulty, api_client, recipient
+):
     dest = recipient()
     before = usdc_balance(faulty, dest)
     body = {"destination": dest, "amount": "2"}
@@ -105,8 +107,39 @@ def test_a_duplicate_sent_while_the_first_is_paying_is_told_to_wait(faulty, api_
     second = post_json(api_client, "/api/v1/payouts", body, **key)
     thread.join(30)
 
-    assert second.status_code == 409
-    assert second.json()["code"] == "idempotency_in_progress"
+    # The payout already exists: the duplicate is told where to follow it, nothing is created.
+    assert second.status_code == 202
+    assert second["Idempotent-Replayed"] == "true"
     assert answers["first"].status_code == 200
+    assert second.json()["id"] == answers["first"].json()["id"]
+    assert second.json()["href"] == f"/api/v1/payouts/{second.json()['id']}"
     assert Payout.objects.count() == 1
     assert usdc_balance(faulty, dest) - before == Decimal("2")
+
+
+def test_a_request_that_dies_after_creating_the_payout_is_never_paid_twice(
+    net_settings, api_client, recipient, monkeypatch
+):
+    """The web process is killed while paying (the payout already exists): a retry with the
+    same key finds that payout; the worker pays it once."""
+    from sozu.disbursements import api
+
+    dest = recipient()
+    before = usdc_balance(net_settings, dest)
+    body = {"destination": dest, "amount": "4"}
+    key = {"Idempotency-Key": "murio-a-mitad"}
+
+    def dies(**kwargs: Any) -> None:
+        raise SystemExit("worker process killed mid-request")
+
+    monkeypatch.setattr(api, "payout_pay_now", dies)
+    with pytest.raises(SystemExit):
+        post_json(api_client, "/api/v1/payouts", body, **key)
+    monkeypatch.undo()
+
+    retry = post_json(api_client, "/api/v1/payouts", body, **key)
+    assert retry.status_code == 202
+    assert Payout.objects.count() == 1
+    Worker("test", threads=2).run(until_idle=True)
+    assert api_client.get(retry.json()["href"]).json()["status"] == "paid"
+    assert usdc_balance(net_settings, dest) - before == Decimal("4")
