@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,16 @@ from sozu.stellar import network
 from sozu.stellar.signers import KeypairSigner, Signer
 
 API_KEY_PREFIX = "sozu"
+#: What staff may change on an organization after it exists.
+LIMIT_FIELDS = (
+    "name",
+    "max_payout_amount",
+    "max_batch_total",
+    "max_lines_per_batch",
+    "daily_cap",
+    "max_fee_per_op",
+    "max_in_flight",
+)
 
 
 def signer_for(public_key: str) -> Signer:
@@ -151,6 +162,31 @@ def _organization_insert(
                 org.pk,
                 {"slug": slug, "wallet": wallet.public_key},
             ),
+        )
+    return org
+
+
+def organization_update_limits(
+    *, organization_id: int, changes: dict[str, Any], actor: str
+) -> Organization:
+    """Change an organization's name or limits; every change is audited (before → after)."""
+    unknown = set(changes) - set(LIMIT_FIELDS)
+    if unknown:
+        raise SozuError("invalid_field", field=", ".join(sorted(unknown)))
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization_id)
+        diff = {
+            f: [str(getattr(org, f)), str(v)] for f, v in changes.items() if getattr(org, f) != v
+        }
+        for f, v in changes.items():
+            setattr(org, f, v)
+        if not diff:
+            return org
+        org.full_clean()
+        org.save(update_fields=list(diff))
+        audit_record(
+            organization_id=org.pk,
+            entry=Entry(actor, "organization.limits_changed", "organization", org.pk, diff),
         )
     return org
 

@@ -1,0 +1,1 @@
+"""Pieces shared by the apps that belong to none of them."""
