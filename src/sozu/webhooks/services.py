@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Iterable
@@ -83,11 +84,37 @@ def _check_url(url: str) -> None:
     host = (parts.hostname or "").lower()
     if not host or parts.username or parts.password:
         raise SozuError("webhook_url_invalid")
+    if _reaches_private_network(host):
+        raise SozuError("webhook_url_invalid")
     if parts.scheme == "https":
         return
     if parts.scheme == "http" and _is_loopback(host) and _loopback_http_allowed():
         return
     raise SozuError("webhook_url_invalid")
+
+
+def _reaches_private_network(host: str) -> bool:
+    """Whether `host` is, or resolves to, an address inside our own networks.
+
+    Webhook URLs come from API clients: without this check an organization could make the
+    worker call internal services (SSRF). Loopback stays allowed only where loopback HTTP is
+    (development and tests). Checked when the endpoint is registered and again before each
+    delivery, since DNS answers can change.
+    """
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False  # unresolvable now: the delivery will fail and be retried, nothing leaks
+    for text in addresses:
+        ip = ipaddress.ip_address(str(text).split("%", 1)[0])
+        if ip.is_loopback:
+            if not _loopback_http_allowed():
+                return True
+        elif ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            return True
+        elif ip.is_unspecified:
+            return True
+    return False
 
 
 def webhook_endpoint_create(
@@ -253,6 +280,8 @@ def _send(claim: _Claim) -> _Answer:
         "Sozu-Timestamp": str(stamp),
         "Sozu-Signature": webhook_signature_header(secret, stamp, body),
     }
+    if _reaches_private_network((urlsplit(claim.url).hostname or "").lower()):
+        return _Answer(None, "the endpoint now resolves to a private address; not sent")
     try:
         # No redirects: the endpoint URL was checked at creation, a Location header was not.
         response = requests.post(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pytest_django.fixtures import SettingsWrapper
 from stellar_sdk import Keypair
 
 from sozu.audit.models import AuditEvent
@@ -242,3 +243,21 @@ def test_the_secret_never_appears_in_logs_or_stored_state(
         assert secret not in stored
     for request in receiver.requests:  # the receiver gets a signature, not the key
         assert secret not in json.dumps(request.headers) and secret.encode() not in request.body
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_once_the_endpoint_points_into_a_private_network(
+    org: Organization, receiver: Receiver, settings: SettingsWrapper
+) -> None:
+    webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
+    emit_payouts_status([_paid_payout(org)])
+    # Loopback is no longer acceptable (as in production): the address is checked again.
+    settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    settings.DEBUG = False
+
+    webhook_deliver_due()
+
+    assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert "private address" in delivery.last_error

@@ -103,3 +103,35 @@ def test_loopback_http_is_allowed_in_debug(org: Organization, settings: Settings
     )
 
     assert endpoint.pk is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.5/hooks",  # the platform's own private network
+        "https://192.168.1.1/hooks",
+        "https://172.16.0.1/hooks",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata service
+        "https://[fd00::1]/hooks",
+        "https://0.0.0.0/hooks",
+    ],
+)
+def test_https_into_private_networks_is_refused(org: Organization, url: str) -> None:
+    with pytest.raises(SozuError) as refused:
+        webhook_endpoint_create(organization=org, url=url, actor="api:abc")
+
+    assert refused.value.code == "webhook_url_invalid"
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_https_loopback_is_refused_outside_development(
+    org: Organization, settings: SettingsWrapper
+) -> None:
+    settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    settings.DEBUG = False
+
+    with pytest.raises(SozuError):
+        webhook_endpoint_create(organization=org, url="https://127.0.0.1/h", actor="cli")
+    assert not WebhookEndpoint.objects.exists()
