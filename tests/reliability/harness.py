@@ -98,6 +98,13 @@ class Workers:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
 
+    def assert_alive(self) -> None:
+        """A worker that exits by itself (not killed by the test) fails the test at once."""
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"worker {name} exited with {proc.returncode}:\n{log}")
+
     def stop_all(self) -> None:
         for name, proc in list(self.procs.items()):
             if proc.poll() is None:
@@ -110,12 +117,16 @@ class Workers:
             self.procs.pop(name)
 
 
-def wait_finished(env: dict[str, str], batch_id: int, timeout: float = 600) -> dict[str, Any]:
+def wait_finished(
+    env: dict[str, str], batch_id: int, workers: Workers | None = None, timeout: float = 600
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         st = scenario(env, "status", str(batch_id))
         if st["batch_status"] in ("completed", "partially_paid", "failed", "cancelled"):
             return st
+        if workers is not None:
+            workers.assert_alive()
         if time.monotonic() > deadline:
             raise AssertionError(f"batch not finished in time: {st['by_status']}")
         time.sleep(1)

@@ -68,7 +68,7 @@ def test_worker_killed_at_random_moments_pays_each_line_exactly_once(
             for name in names:
                 if name not in workers.procs:
                     workers.start(name)
-            status = wait_finished(env, setup["batch_id"])
+            status = wait_finished(env, setup["batch_id"], workers)
         finally:
             workers.stop_all()
         assert_paid_exactly_once(net, setup["wallet"], status)

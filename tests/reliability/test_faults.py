@@ -46,7 +46,7 @@ def test_batch_under_fault_injection_pays_each_line_exactly_once(
         try:
             workers.start("w1")
             time.sleep(1)
-            status = wait_finished(env, setup["batch_id"])
+            status = wait_finished(env, setup["batch_id"], workers)
         finally:
             workers.stop_all()
             net.clear_faults()

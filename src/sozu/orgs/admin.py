@@ -18,7 +18,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "wallet_public_key", "ready", "created_at")
     search_fields = ("slug", "name", "wallet_public_key")
     readonly_fields = ("slug", "wallet_public_key", "ready", "created_at")
-    fields = ("slug", "name", "wallet_public_key", "ready", "created_at", *LIMIT_FIELDS)
+    fields = ("slug", "wallet_public_key", "ready", "created_at", *LIMIT_FIELDS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # an organization needs its wallet on the network: `sozu createorg`
