@@ -95,7 +95,8 @@ class DatabaseCollector(Collector):
             for status in Payout.Status:
                 n, total = found.get((org_id, status.value), (0, Decimal(0)))
                 count.add_metric([slug, status.value], n)
-                amount.add_metric([slug, status.value], float(total))
+                # Decimal as it is: the exposition writes the sample's number at the very edge.
+                amount.add_metric([slug, status.value], total)
         yield count
         yield amount
 
@@ -201,8 +202,9 @@ class WalletBalanceCollector(Collector):
             balance = self._balances.get(key)
             if balance is None:
                 continue  # never read: no sample rather than a false zero
-            usdc.add_metric([slug], float(balance.usdc))
-            xlm.add_metric([slug], float(balance.xlm))
+            # Decimal, never float: prometheus_client renders the number only when it writes the page.
+            usdc.add_metric([slug], balance.usdc)  # type: ignore[arg-type]
+            xlm.add_metric([slug], balance.xlm)  # type: ignore[arg-type]
             read_at.add_metric([slug], balance.read_at)
         yield usdc
         yield xlm
