@@ -202,7 +202,7 @@ class WalletBalanceCollector(Collector):
             balance = self._balances.get(key)
             if balance is None:
                 continue  # never read: no sample rather than a false zero
-            # Decimal, never float: prometheus_client renders the number only when it writes the page.
+            # Decimal, never float: prometheus_client renders the number when it writes the page.
             usdc.add_metric([slug], balance.usdc)  # type: ignore[arg-type]
             xlm.add_metric([slug], balance.xlm)  # type: ignore[arg-type]
             read_at.add_metric([slug], balance.read_at)
