@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from pytest_django.fixtures import Settings as SettingsWrapper
 from stellar_sdk import Keypair
 
@@ -27,7 +29,15 @@ from sozu.webhooks.signing import webhook_signature_verify
 from sozu.webhooks.tests.factories import OrganizationFactory
 from sozu.webhooks.tests.receiver import Receiver, unreachable_url
 
+#: A fixed instant for the backoff tests; the `clock` fixture freezes time there, so the code
+#: under test (which reads the clock) and the assertions agree whatever today's date is.
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
 
 
 def _paid_payout(org: Organization) -> Payout:
@@ -102,7 +112,7 @@ def test_a_signature_made_with_another_secret_does_not_verify(
 
 @pytest.mark.django_db
 def test_after_a_500_the_event_is_retried_with_backoff(
-    org: Organization, receiver: Receiver
+    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
 ) -> None:
     receiver.fail_first = 1
     endpoint, secret = webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -135,7 +145,7 @@ def test_after_a_500_the_event_is_retried_with_backoff(
 
 @pytest.mark.django_db
 def test_after_the_last_attempt_the_event_is_given_up(
-    org: Organization, receiver: Receiver
+    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
 ) -> None:
     receiver.fail_first = 1000
     endpoint, _ = webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -170,7 +180,9 @@ def test_after_the_last_attempt_the_event_is_given_up(
 
 
 @pytest.mark.django_db
-def test_an_unreachable_receiver_is_retried(org: Organization) -> None:
+def test_an_unreachable_receiver_is_retried(
+    clock: time_machine.Coordinates, org: Organization
+) -> None:
     endpoint, _ = webhook_endpoint_create(organization=org, url=unreachable_url(), actor="cli")
     webhook_event_emit(organization_id=org.pk, event_type="batch.paused", payload={})
 
@@ -185,7 +197,7 @@ def test_an_unreachable_receiver_is_retried(org: Organization) -> None:
 
 @pytest.mark.django_db
 def test_a_failing_receiver_does_not_hold_up_another_one(
-    org: Organization, receiver: Receiver
+    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
 ) -> None:
     broken, _ = webhook_endpoint_create(organization=org, url=unreachable_url(), actor="cli")
     webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -222,7 +234,10 @@ def test_each_organization_receives_only_its_own_events(
 
 @pytest.mark.django_db
 def test_the_secret_never_appears_in_logs_or_stored_state(
-    org: Organization, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    clock: time_machine.Coordinates,
+    org: Organization,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     receiver.fail_first = MAX_ATTEMPTS
