@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from stellar_sdk import Keypair
 from tests.localnet_process import LocalNet, free_port
+
+#: `SOZU_TEST_CLOCK_SHIFT_DAYS=400 pytest` runs the suite with this process's clock that many
+#: days ahead (time-machine, ticking): a test that hard-codes today's date instead of freezing
+#: or injecting the clock passes today and fails under the shift (.ci/run does this).
+CLOCK_SHIFT_DAYS = int(os.environ.get("SOZU_TEST_CLOCK_SHIFT_DAYS") or 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if CLOCK_SHIFT_DAYS:
+        shifted = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)
+        traveller = time_machine.travel(shifted, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if CLOCK_SHIFT_DAYS:
+        return f"clock shifted {CLOCK_SHIFT_DAYS} days ahead: {datetime.now(UTC).isoformat()}"
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
+from datetime import datetime
 from decimal import Decimal
 
 import requests
@@ -261,11 +261,17 @@ def test_an_unknown_source_account_is_tx_no_source_account(
     assert tx_code(err.extras["result_xdr"]) == Code.txNO_ACCOUNT
 
 
+def network_now(server: Server) -> int:
+    [last] = server.ledgers().order(desc=True).limit(1).call()["_embedded"]["records"]
+    return int(datetime.fromisoformat(last["closed_at"].replace("Z", "+00:00")).timestamp())
+
+
 def test_time_bounds_outside_now_are_tx_too_early_or_tx_too_late(
     localnet: LocalNet, server: Server, new_account: NewAccount
 ) -> None:
     alice, bob = new_account(), new_account()
-    seq, now = sequence(server, alice.public_key), int(time.time())
+    # "Now" is the network's clock (its last ledger's close time), as a client should read it.
+    seq, now = sequence(server, alice.public_key), network_now(server)
 
     for (low, high), code in (((now + 3600, 0), "tx_too_early"), ((0, now - 3600), "tx_too_late")):
         envelope = (
