@@ -35,7 +35,7 @@ T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(T0, tick=False) as traveller:
         yield traveller
 
@@ -112,7 +112,7 @@ def test_a_signature_made_with_another_secret_does_not_verify(
 
 @pytest.mark.django_db
 def test_after_a_500_the_event_is_retried_with_backoff(
-    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
+    clock: time_machine.Traveller, org: Organization, receiver: Receiver
 ) -> None:
     receiver.fail_first = 1
     endpoint, secret = webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -145,7 +145,7 @@ def test_after_a_500_the_event_is_retried_with_backoff(
 
 @pytest.mark.django_db
 def test_after_the_last_attempt_the_event_is_given_up(
-    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
+    clock: time_machine.Traveller, org: Organization, receiver: Receiver
 ) -> None:
     receiver.fail_first = 1000
     endpoint, _ = webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -181,7 +181,7 @@ def test_after_the_last_attempt_the_event_is_given_up(
 
 @pytest.mark.django_db
 def test_an_unreachable_receiver_is_retried(
-    clock: time_machine.Coordinates, org: Organization
+    clock: time_machine.Traveller, org: Organization
 ) -> None:
     endpoint, _ = webhook_endpoint_create(organization=org, url=unreachable_url(), actor="cli")
     webhook_event_emit(organization_id=org.pk, event_type="batch.paused", payload={})
@@ -197,7 +197,7 @@ def test_an_unreachable_receiver_is_retried(
 
 @pytest.mark.django_db
 def test_a_failing_receiver_does_not_hold_up_another_one(
-    clock: time_machine.Coordinates, org: Organization, receiver: Receiver
+    clock: time_machine.Traveller, org: Organization, receiver: Receiver
 ) -> None:
     broken, _ = webhook_endpoint_create(organization=org, url=unreachable_url(), actor="cli")
     webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
@@ -234,7 +234,7 @@ def test_each_organization_receives_only_its_own_events(
 
 @pytest.mark.django_db
 def test_the_secret_never_appears_in_logs_or_stored_state(
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     org: Organization,
     receiver: Receiver,
     caplog: pytest.LogCaptureFixture,
@@ -275,4 +275,4 @@ def test_nothing_is_sent_once_the_endpoint_points_into_a_private_network(
     assert receiver.requests == []
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDelivery.Status.PENDING
-    assert "private address" in delivery.last_error
+    assert delivery.last_error == "not sent: 127.0.0.1 is not a public address"
