@@ -161,9 +161,12 @@ def post(
         if https:
             context = ssl.create_default_context(cafile=CA_BUNDLE)
             sock = context.wrap_socket(sock, server_hostname=host)
-        return _exchange(sock, host, port, https, parts, body, headers, max_bytes)
+        answer = _exchange(sock, host, port, https, parts, body, headers, max_bytes)
+        if watchdog.fired:  # a cut connection reads as an early end: the answer is not whole
+            raise DeliveryFailed(f"no complete answer within {deadline_seconds:g} s")
+        return answer
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if time.monotonic() >= deadline:
+        if watchdog.fired or time.monotonic() >= deadline:
             raise DeliveryFailed(f"no complete answer within {deadline_seconds:g} s") from None
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:200]) from None
     finally:
@@ -181,6 +184,7 @@ class _Watchdog:
 
     def __init__(self, fd: int, deadline: float) -> None:
         self._fd: int | None = fd
+        self.fired = False
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
         self._timer.daemon = True
@@ -190,6 +194,7 @@ class _Watchdog:
         with self._lock:
             if self._fd is None:
                 return
+            self.fired = True
             view = socket.socket(fileno=self._fd)
             try:
                 view.shutdown(socket.SHUT_RDWR)

@@ -46,8 +46,10 @@ class Receiver:
     #: Requests being handled now, and the most handled at once.
     active: int = 0
     max_active: int = 0
-    #: Bytes of endless answers ("trickle", "huge") written before the client went away.
+    #: Bytes of endless answers ("trickle", "huge") written, and whether the client hung up
+    #: before the receiver stopped.
     bytes_sent: int = 0
+    client_hung_up: bool = False
     _server: ThreadingHTTPServer | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,8 +106,9 @@ class Receiver:
                         with receiver._lock:
                             receiver.bytes_sent += len(chunk)
                         time.sleep(pause)
-                except OSError:
-                    pass  # the client hung up: what a well-behaved client does in the end
+                except OSError:  # the client hung up: what a careful client does in the end
+                    with receiver._lock:
+                        receiver.client_hung_up = not receiver._stopped.is_set()
                 self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
