@@ -123,19 +123,36 @@ def _check_url(url: str) -> None:
     raise SozuError("webhook_url_invalid")
 
 
+def _check_endpoint_room(organization_id: int) -> None:
+    """Refuse another active endpoint past the cap; call with the organization row locked."""
+    allowed = int(_setting(MAX_ENDPOINTS_PER_ORG))
+    active = WebhookEndpoint.objects.filter(organization_id=organization_id, active=True)
+    if active.count() >= allowed:
+        raise SozuError("webhook_endpoints_limit", max=allowed)
+
+
+def _new_secret() -> tuple[str, str]:
+    """A new signing secret and its ciphertext under the master key."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    return secret, master_box().encrypt(secret)
+
+
 def webhook_endpoint_create(
     *, organization: Organization, url: str, actor: str
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint for the organization's events; the secret is returned once.
 
     The secret is stored encrypted with the master key because every delivery is signed with
-    it; it is never logged, audited or shown again.
+    it; it is never logged, audited or shown again. An organization has at most
+    `SOZU_WEBHOOK_MAX_ENDPOINTS_PER_ORG` active endpoints (each event is sent to every one).
     """
     url = url.strip()
     _check_url(url)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    ciphertext = master_box().encrypt(secret)
+    secret, ciphertext = _new_secret()
     with transaction.atomic():
+        # The organization row serializes concurrent creations against the cap.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        _check_endpoint_room(organization.pk)
         endpoint = WebhookEndpoint.objects.create(
             organization=organization, url=url, secret_ciphertext=ciphertext
         )
@@ -146,6 +163,68 @@ def webhook_endpoint_create(
             ),
         )
     return endpoint, secret
+
+
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: str) -> WebhookEndpoint:
+    """Send to a disabled endpoint again, from now on.
+
+    Its URL is checked again (the rules, or its DNS, may have changed since it was created),
+    and it counts against the organization's cap. Events dropped while it was disabled are
+    not sent.
+    """
+    _check_url(endpoint.url)
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=endpoint.organization_id).first()
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if locked.active:
+            raise SozuError(
+                "invalid_transition",
+                object="webhook endpoint",
+                status="enabled",
+                action="enabled",
+            )
+        _check_endpoint_room(locked.organization_id)
+        locked.active = True
+        locked.save(update_fields=["active"])
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(
+                actor,
+                "webhook_endpoint.enabled",
+                "webhook_endpoint",
+                locked.pk,
+                {"url": locked.url},
+            ),
+        )
+    return locked
+
+
+def webhook_endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, actor: str
+) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret for the endpoint, returned once; the old one stops signing at once.
+
+    There is no grace period with both secrets: a leaked secret must die when it is replaced.
+    Events are retried for two days, so a receiver that refuses (non-2xx) the deliveries signed
+    with the new secret until it is configured with it loses nothing. A delivery already being
+    sent while the secret is rotated still carries the old signature.
+    """
+    secret, ciphertext = _new_secret()
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.secret_ciphertext = ciphertext
+        locked.save(update_fields=["secret_ciphertext"])
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(
+                actor,
+                "webhook_endpoint.secret_rotated",
+                "webhook_endpoint",
+                locked.pk,
+                {"url": locked.url},
+            ),
+        )
+    return locked, secret
 
 
 def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, actor: str) -> WebhookEndpoint:
