@@ -145,9 +145,13 @@ def post(
     """POST `body` to `url` and return the answer's status; raises DeliveryRefused/Failed."""
     deadline = time.monotonic() + deadline_seconds
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
     https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
+    try:
+        # One ASCII spelling for the lookup, the Host header and TLS (internationalized names).
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+        port = parts.port or (443 if https else 80)
+    except (UnicodeError, ValueError):
+        raise DeliveryRefused("not a valid host and port") from None
     if not host or parts.scheme not in ("http", "https"):
         raise DeliveryRefused("not an http(s) URL")
     addresses = checked_addresses(host, port, allow_loopback=allow_loopback)

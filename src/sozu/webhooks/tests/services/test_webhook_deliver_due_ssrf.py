@@ -210,3 +210,30 @@ def test_redirects_are_not_followed(org: Organization, receiver: Receiver) -> No
     assert elsewhere.requests == []
     delivery = WebhookDelivery.objects.get()
     assert (delivery.last_status_code, delivery.last_error) == (307, "HTTP 307")
+
+
+@pytest.mark.django_db
+def test_an_internationalized_name_is_looked_up_and_sent_in_its_ascii_form(
+    org: Organization, fake_network: FakeNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ascii_name = "xn--cooperativa-aaja-jub.example"  # cooperativa-añaja.example
+    cert, key = tls_certificate(tmp_path, ascii_name)
+    monkeypatch.setattr(transport, "CA_BUNDLE", cert)
+    fake_network.resolve(ascii_name, [PUBLIC])
+    fake_network.resolve("cooperativa-añaja.example", [PUBLIC])
+    receiver = Receiver(tls=(cert, key)).start()
+    try:
+        fake_network.routes[(PUBLIC, 443)] = ("127.0.0.1", receiver.port)
+        webhook_endpoint_create(
+            organization=org, url="https://cooperativa-añaja.example/h", actor="cli"
+        )
+        webhook_event_emit(organization_id=org.pk, event_type="batch.completed", payload={})
+
+        webhook_deliver_due()
+    finally:
+        receiver.stop()
+
+    [request] = receiver.requests
+    assert request.headers["Host"] == ascii_name
+    assert receiver.server_names == [ascii_name]
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
