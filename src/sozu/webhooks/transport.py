@@ -164,7 +164,10 @@ def post(
     try:
         if https:
             context = ssl.create_default_context(cafile=CA_BUNDLE)
-            sock = context.wrap_socket(sock, server_hostname=host)
+            # The handshake runs after wrapping, so that on failure the descriptor stays open
+            # until the watchdog is disarmed (wrap_socket would close it itself).
+            sock = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+            sock.do_handshake()
         answer = _exchange(sock, host, port, https, parts, body, headers, max_bytes)
         if watchdog.fired:  # a cut connection reads as an early end: the answer is not whole
             raise DeliveryFailed(f"no complete answer within {deadline_seconds:g} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from sozu.webhooks.services import (
     webhook_event_emit,
 )
 from sozu.webhooks.tests.factories import OrganizationFactory
+from sozu.webhooks.tests.network import FakeNetwork
 from sozu.webhooks.tests.receiver import Receiver
 
 #: Generous: only reached when a delivery hangs, which is the failure these tests detect.
@@ -143,3 +145,21 @@ def test_a_run_sends_at_most_the_global_bound_at_once(settings: SettingsWrapper)
     assert not run.is_alive()
     assert held.max_active == 2
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_never_completes_the_tls_handshake_is_cut_at_the_deadline(
+    org: Organization, settings: SettingsWrapper, fake_network: FakeNetwork
+) -> None:
+    settings.SOZU_WEBHOOK_DEADLINE_SECONDS = 1
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then says nothing
+        fake_network.resolve("mute.ong.example", ["93.184.215.14"])
+        fake_network.routes[("93.184.215.14", 443)] = silent.getsockname()
+        webhook_endpoint_create(organization=org, url="https://mute.ong.example/h", actor="cli")
+        webhook_event_emit(organization_id=org.pk, event_type="batch.completed", payload={})
+
+        assert webhook_deliver_due() == 1
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert delivery.last_error == "no complete answer within 1 s"
