@@ -78,8 +78,13 @@ def _literal(address: str) -> str:
 
 @pytest.mark.django_db
 def test_the_delivery_connects_to_the_address_that_was_checked(
-    org: Organization, fake_network: FakeNetwork, tls_receiver: Receiver
+    org: Organization,
+    fake_network: FakeNetwork,
+    tls_receiver: Receiver,
+    settings: SettingsWrapper,
 ) -> None:
+    settings.SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = False  # as in production
+    settings.DEBUG = False
     fake_network.routes[(PUBLIC, 443)] = ("127.0.0.1", tls_receiver.port)
     _endpoint_on_public_address(org, fake_network)
     # DNS rebinding: the first lookup answers a public address, every later one loopback.
@@ -95,6 +100,14 @@ def test_the_delivery_connects_to_the_address_that_was_checked(
     assert tls_receiver.server_names == [HOST]  # TLS for the name, not the address
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.last_status_code) == ("delivered", 200)
+
+    # The next delivery's single lookup gets the loopback answer: refused, nothing connected.
+    webhook_event_emit(organization_id=org.pk, event_type="batch.failed", payload={})
+    assert webhook_deliver_due() == 1
+    assert fake_network.connections == [(PUBLIC, 443)]
+    assert len(tls_receiver.requests) == 1
+    refused = WebhookDelivery.objects.get(event_type="batch.failed")
+    assert refused.last_error == f"not sent: {HOST} (127.0.0.1) is not a public address"
 
 
 @pytest.mark.django_db
