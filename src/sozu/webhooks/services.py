@@ -98,6 +98,8 @@ def _check_url(url: str) -> None:
     DNS may not be set up); each delivery resolves it again and refuses until it resolves,
     and only to public addresses (`sozu.webhooks.transport`).
     """
+    if len(url) > WebhookEndpoint.URL_MAX_LENGTH:
+        raise SozuError("webhook_url_invalid")  # PostgreSQL would refuse it with a 500
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:

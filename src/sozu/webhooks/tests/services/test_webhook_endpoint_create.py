@@ -67,6 +67,7 @@ def test_plain_http_to_this_machine_is_allowed_for_development(org: Organization
         "https://",
         "not a url",
         "https://user:password@ong.example.org/hooks",  # credentials belong in the secret
+        "https://ong.example.org/" + "h" * 477,  # 501 characters: longer than the column
         "",
     ],
 )
@@ -162,3 +163,13 @@ def test_an_organization_cannot_register_more_endpoints_than_the_cap(
     webhook_endpoint_create(
         organization=OrganizationFactory.create(), url="https://d.example/h", actor="cli"
     )
+
+
+@pytest.mark.django_db
+def test_a_url_as_long_as_the_column_is_accepted(org: Organization) -> None:
+    url = "https://ong.example.org/" + "h" * 476
+
+    endpoint, _ = webhook_endpoint_create(organization=org, url=url, actor="cli")
+
+    endpoint.refresh_from_db()
+    assert len(endpoint.url) == 500 and endpoint.url == url
