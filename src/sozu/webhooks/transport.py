@@ -299,14 +299,14 @@ class _CappedSocket:
 class _CappedReader(io.RawIOBase):
     def __init__(self, sock: socket.socket, max_bytes: int) -> None:
         self._sock = sock
-        self._left = max_bytes
+        self._max_bytes = self._left = max_bytes
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         if self._left <= 0:
-            raise AnswerTooLarge("the answer is larger than the byte cap")
+            raise AnswerTooLarge(f"the answer is larger than {self._max_bytes} bytes")
         view = memoryview(buffer)[: self._left]
         n = self._sock.recv_into(view)
         self._left -= n

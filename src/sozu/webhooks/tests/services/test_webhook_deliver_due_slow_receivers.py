@@ -163,3 +163,20 @@ def test_a_receiver_that_never_completes_the_tls_handshake_is_cut_at_the_deadlin
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDelivery.Status.PENDING
     assert delivery.last_error == "no complete answer within 1 s"
+
+
+@pytest.mark.django_db
+def test_headers_past_the_cap_are_not_an_answer(
+    org: Organization, settings: SettingsWrapper, receiver: Receiver
+) -> None:
+    settings.SOZU_WEBHOOK_MAX_ANSWER_BYTES = 4096
+    receiver.headers = {"X-Padding": "a" * 8000}  # one header line twice the cap
+    webhook_endpoint_create(organization=org, url=receiver.url, actor="cli")
+    webhook_event_emit(organization_id=org.pk, event_type="batch.completed", payload={})
+
+    assert webhook_deliver_due() == 1
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING
+    assert delivery.last_status_code is None
+    assert delivery.last_error == "the answer is larger than 4096 bytes"
