@@ -79,6 +79,10 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "wallet_secret_missing": (_("The organization's wallet secret is not available to sign."), 409),
     "network_unavailable": (_("The Stellar network could not be reached: %(detail)s."), 503),
     "webhook_url_invalid": (_("Webhook URLs must use HTTPS."), 400),
+    "webhook_endpoints_limit": (
+        _("The maximum of active webhook endpoints per organization (%(max)s) was reached."),
+        409,
+    ),
     # why a payout failed (shown per line)
     "destination_not_found": (_("The destination account does not exist on the network."), 400),
     "destination_no_trustline": (_("The destination has no USDC trustline."), 400),
@@ -117,6 +121,7 @@ TERMS: dict[str, Promise] = {
     "failed": pgettext_lazy("state of a batch", "failed"),
     "cancelled": pgettext_lazy("state of a batch", "cancelled"),
     "disabled": pgettext_lazy("state of a webhook endpoint", "disabled"),
+    "enabled": pgettext_lazy("state of a webhook endpoint", "enabled"),
 }
 #: Refused actions, as the verb of "cannot be …" (Spanish renders them as infinitives).
 ACTIONS: dict[str, Promise] = {
@@ -126,6 +131,7 @@ ACTIONS: dict[str, Promise] = {
     "cancelled": pgettext_lazy("refused action", "cancelled"),
     "retried": pgettext_lazy("refused action", "retried"),
     "disabled": pgettext_lazy("refused action", "disabled"),
+    "enabled": pgettext_lazy("refused action", "enabled"),
 }
 
 

@@ -23,7 +23,7 @@ from sozu.orgs.models import Organization
 from sozu.stellar import network
 from sozu.stellar.horizon import TxOutcome
 from sozu.stellar.results import Verdict
-from sozu.webhooks.tasks import webhooks_deliver_soon
+from sozu.webhooks.tasks import webhooks_deliver_soon, webhooks_stop
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class Worker:
             self.stop_event.wait(self.poll_seconds)
 
     def drain(self) -> None:
+        webhooks_stop(self.pool)  # never waits for a webhook receiver
         for fut, _, _ in list(self.inflight.values()):
             try:
                 fut.result(timeout=120)

@@ -6,10 +6,12 @@ from django.db import models
 
 
 class WebhookEndpoint(models.Model):
+    URL_MAX_LENGTH = 500
+
     organization = models.ForeignKey(
         "orgs.Organization", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=URL_MAX_LENGTH)
     #: The HMAC key shared with the receiver, encrypted with the master key. It is shown once at
     #: creation; Sozu keeps it (unlike an API key's hash) because it must sign every delivery.
     secret_ciphertext = models.TextField()

@@ -17,12 +17,15 @@ with these headers:
 ``Sozu-Signature``
     ``t=<unix>,v1=<hex>`` where ``<hex>`` is the hex HMAC-SHA256, keyed with the endpoint secret
     (the whole ``whsec_…`` string, UTF-8), of the bytes ``"<t>." + <raw request body>``.
-    Several ``v1=`` entries may appear (e.g. while a secret is rotated); one match is enough.
+    Accept the request when any ``v1=`` entry matches. Sozu sends one today: rotating the
+    secret (``POST /api/v1/webhooks/{id}/rotate-secret``) replaces it at once, with no period
+    in which the old secret still signs.
 
 To verify: take the raw body bytes *before* parsing JSON, recompute the HMAC for ``t``, compare
 in constant time, and refuse timestamps more than a few minutes away from your clock (replays).
-Answer any 2xx to acknowledge; anything else (or no answer within 10 s) is retried with
-backoff for about two days (10 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h, 24 h).
+Answer any 2xx to acknowledge; anything else (or no complete answer within 10 s) is retried
+with backoff for about two days (10 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h, 24 h).
+Redirects are not followed, and only the first 64 KiB of an answer are read.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from sozu.orgs.models import Organization
 from sozu.webhooks.tests.factories import OrganizationFactory
+from sozu.webhooks.tests.network import FakeNetwork, install_fake_network
 from sozu.webhooks.tests.receiver import Receiver
 
 
@@ -29,3 +30,9 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def org(db: None) -> Organization:
     return OrganizationFactory.create()
+
+
+@pytest.fixture
+def fake_network(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
+    """DNS answers and public addresses under the test's control (see tests/network.py)."""
+    return install_fake_network(monkeypatch)

@@ -12,7 +12,8 @@ from sozu.errors import SozuError
 from sozu.orgs.masterkey import master_box
 from sozu.orgs.models import Organization
 from sozu.webhooks.models import WebhookEndpoint
-from sozu.webhooks.services import webhook_endpoint_create
+from sozu.webhooks.services import webhook_endpoint_create, webhook_endpoint_disable
+from sozu.webhooks.tests.factories import OrganizationFactory
 
 
 @pytest.mark.django_db
@@ -66,6 +67,7 @@ def test_plain_http_to_this_machine_is_allowed_for_development(org: Organization
         "https://",
         "not a url",
         "https://user:password@ong.example.org/hooks",  # credentials belong in the secret
+        "https://ong.example.org/" + "h" * 477,  # 501 characters: longer than the column
         "",
     ],
 )
@@ -135,3 +137,39 @@ def test_https_loopback_is_refused_outside_development(
     with pytest.raises(SozuError):
         webhook_endpoint_create(organization=org, url="https://127.0.0.1/h", actor="cli")
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_organization_cannot_register_more_endpoints_than_the_cap(
+    org: Organization, settings: SettingsWrapper
+) -> None:
+    settings.SOZU_WEBHOOK_MAX_ENDPOINTS_PER_ORG = 2
+    first, _ = webhook_endpoint_create(organization=org, url="https://a.example/h", actor="cli")
+    webhook_endpoint_create(organization=org, url="https://b.example/h", actor="cli")
+
+    with pytest.raises(SozuError) as refused:
+        webhook_endpoint_create(organization=org, url="https://c.example/h", actor="cli")
+
+    assert refused.value.code == "webhook_endpoints_limit"
+    assert refused.value.status == 409
+    assert refused.value.message == (
+        "Se alcanzó el máximo de endpoints de webhook activos por organización (2)."
+    )
+    assert WebhookEndpoint.objects.filter(organization=org).count() == 2
+    assert AuditEvent.objects.filter(action="webhook_endpoint.created").count() == 2
+    # Disabled endpoints do not count, and other organizations have their own cap.
+    webhook_endpoint_disable(endpoint=first, actor="cli")
+    webhook_endpoint_create(organization=org, url="https://c.example/h", actor="cli")
+    webhook_endpoint_create(
+        organization=OrganizationFactory.create(), url="https://d.example/h", actor="cli"
+    )
+
+
+@pytest.mark.django_db
+def test_a_url_as_long_as_the_column_is_accepted(org: Organization) -> None:
+    url = "https://ong.example.org/" + "h" * 476
+
+    endpoint, _ = webhook_endpoint_create(organization=org, url=url, actor="cli")
+
+    endpoint.refresh_from_db()
+    assert len(endpoint.url) == 500 and endpoint.url == url
