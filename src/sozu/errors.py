@@ -130,6 +130,19 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
         ),
         409,
     ),
+    # maker-checker (batch approvals)
+    "batch_already_submitted": (_("This batch was already sent for approval."), 409),
+    "batch_not_submitted": (_("This batch has not been sent for approval yet."), 409),
+    "batch_approver_is_preparer": (
+        _("Whoever prepared a batch cannot approve it; another person must."),
+        403,
+    ),
+    "batch_already_approved_by_you": (_("You already approved this batch."), 409),
+    "batch_already_approved": (_("This batch already has every approval it needs."), 409),
+    "batch_not_approved": (
+        _("This batch has %(approvals)s of the %(required)s approvals it needs."),
+        409,
+    ),
     # access
     "unauthenticated": (_("A valid API key is required."), 401),
     "org_exists": (_("The organization “%(slug)s” already exists."), 409),
@@ -202,6 +215,9 @@ ACTIONS: dict[str, Promise] = {
     "cancelled": pgettext_lazy("refused action", "cancelled"),
     "retried": pgettext_lazy("refused action", "retried"),
     "disabled": pgettext_lazy("refused action", "disabled"),
+    "submitted": pgettext_lazy("refused action", "submitted for approval"),
+    "approved": pgettext_lazy("refused action", "approved"),
+    "scheduled": pgettext_lazy("refused action", "scheduled"),
 }
 
 
