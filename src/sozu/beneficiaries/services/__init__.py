@@ -14,6 +14,7 @@ from sozu.beneficiaries.services.applications import (
 from sozu.beneficiaries.services.attachments import (
     MAX_ATTACHMENT_BYTES,
     beneficiary_attachment_add,
+    beneficiary_attachment_remove,
 )
 from sozu.beneficiaries.services.imports import (
     MAX_IMPORT_BYTES,
@@ -24,7 +25,10 @@ from sozu.beneficiaries.services.imports import (
     beneficiary_import_preview,
 )
 from sozu.beneficiaries.services.payouts import beneficiary_payout_create
-from sozu.beneficiaries.services.readiness import beneficiary_refresh_readiness
+from sozu.beneficiaries.services.readiness import (
+    beneficiaries_refresh_readiness,
+    beneficiary_refresh_readiness,
+)
 
 __all__ = [
     "APPLICATION_FIELDS",
@@ -33,9 +37,11 @@ __all__ = [
     "MAX_IMPORT_ROWS",
     "ImportPreview",
     "ImportRow",
+    "beneficiaries_refresh_readiness",
     "beneficiary_apply",
     "beneficiary_approve",
     "beneficiary_attachment_add",
+    "beneficiary_attachment_remove",
     "beneficiary_create",
     "beneficiary_deactivate",
     "beneficiary_import_confirm",

@@ -91,20 +91,14 @@ def batch_approve(*, organization: Organization, batch_id: int, actor: str) -> B
     try:
         with transaction.atomic():
             batch = _locked(organization, batch_id)
-            if batch.status != B.VALIDATED:
+            problem = batch_approval_problem(batch, actor)
+            if problem == "invalid_transition":
                 raise SozuError(
                     "invalid_transition", object="batch", status=batch.status, action="approved"
                 )
-            if batch.submitted_at is None:
-                raise SozuError("batch_not_submitted")
-            if actor in (batch.created_by, batch.prepared_by):
-                raise SozuError("batch_approver_is_preparer")
-            live = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True)
-            if live.filter(approver=actor).exists():
-                raise SozuError("batch_already_approved_by_you")
-            count = live.count()
-            if count >= batch.required_approvals:
-                raise SozuError("batch_already_approved")
+            if problem:
+                raise SozuError(problem)
+            count = _live(batch)
             approval = BatchApproval.objects.create(
                 batch=batch, approver=actor, created_at=timezone.now()
             )
@@ -122,6 +116,23 @@ def batch_approve(*, organization: Organization, batch_id: int, actor: str) -> B
         # The same person approving twice at once (SQLite has no row lock to serialize it).
         raise SozuError("batch_already_approved_by_you") from None
     return approval
+
+
+def batch_approval_problem(batch: Batch, actor: str) -> str | None:
+    """Why `actor` cannot approve `batch` now (an error code), or None: for the page to show
+    or hide its button; batch_approve checks it again under the row lock."""
+    if batch.status != B.VALIDATED:
+        return "invalid_transition"
+    if batch.submitted_at is None:
+        return "batch_not_submitted"
+    if actor in (batch.created_by, batch.prepared_by):
+        return "batch_approver_is_preparer"
+    live = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True)
+    if live.filter(approver=actor).exists():
+        return "batch_already_approved_by_you"
+    if live.count() >= batch.required_approvals:
+        return "batch_already_approved"
+    return None
 
 
 def batch_is_approved(batch: Batch) -> bool:
