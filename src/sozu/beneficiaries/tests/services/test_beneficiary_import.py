@@ -179,3 +179,20 @@ def test_too_many_rows_are_refused() -> None:
         exc.value.message
         == f"El archivo tiene {MAX_IMPORT_ROWS + 1} filas; el máximo es {MAX_IMPORT_ROWS}."
     )
+
+
+def test_confirming_twice_saves_once() -> None:
+    org = OrganizationFactory.create()
+    data = csv_bytes("nombre,dni,direccion", f"Ana,30111222,{random_address()}")
+    preview = beneficiary_import_preview(organization=org, data=data)
+    beneficiary_import_confirm(
+        organization=org, data=data, fingerprint=preview.fingerprint, actor="u"
+    )
+
+    with pytest.raises(SozuError) as exc:
+        beneficiary_import_confirm(
+            organization=org, data=data, fingerprint=preview.fingerprint, actor="u"
+        )
+
+    assert exc.value.code == "import_changed"
+    assert Beneficiary.objects.filter(organization=org).count() == 1
