@@ -151,8 +151,9 @@ def batch_check_approved(batch: Batch) -> None:
 def batch_approvals_void(batch: Batch, reason: str, *, actor: str = "system") -> int:
     """Void every live approval of `batch` because it changed; returns how many were voided.
 
-    Call it in the transaction that changes the batch (a line edited or removed, a new
-    schedule). Batches are immutable after creation today, so only batch_schedule calls it.
+    Call it in the transaction that changes the batch, holding its row lock
+    (select_for_update), so that no approval slips in between (a line edited or removed, a
+    new schedule). Batches are immutable after creation today, so only batch_schedule calls it.
     """
     with transaction.atomic():
         n = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True).update(
@@ -224,6 +225,8 @@ def batches_execute_due(*, now: datetime, actor: str = "worker:scheduler") -> li
     """
     started = []
     for batch in batches_due_for_execution(now):
+        if not batch_is_approved(batch):
+            continue  # voided since the query
         try:
             batch_execute(organization=batch.organization, batch_id=batch.pk, actor=actor)
         except SozuError as exc:
