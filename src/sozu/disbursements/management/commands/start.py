@@ -23,6 +23,7 @@ from django.core.management.base import CommandParser
 from django.db import connections
 
 from sozu.disbursements.services.checks import wallet_usdc_balance
+from sozu.launch.checks import MasterKeyError, master_key_verify
 from sozu.launch.demo import Demo, demo_ensure
 from sozu.launch.processes import (
     Children,
@@ -94,6 +95,10 @@ class Command(SozuCommand):
                 env["HORIZON_URL"] = settings.HORIZON_URL
                 env["NETWORK_PASSPHRASE"] = settings.NETWORK_PASSPHRASE
                 call_command("migrate", interactive=False, verbosity=0)
+                try:
+                    master_key_verify()  # before the worker and web server start
+                except MasterKeyError as exc:
+                    raise LaunchError(str(exc)) from None
                 self.note(f"Database ready ({settings.DATABASES['default']['ENGINE']}).")
                 admin = self._admin()
                 demo = self._demo(var_dir)

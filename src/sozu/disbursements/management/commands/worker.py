@@ -13,6 +13,7 @@ from django.core.management.base import CommandParser
 from prometheus_client import start_http_server
 
 from sozu.disbursements.worker import Worker
+from sozu.launch.checks import master_key_verify
 from sozu.orgs.management.base import (
     NETWORK_ERRORS,
     SozuCommand,
@@ -50,6 +51,7 @@ class Command(SozuCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"] or process_name("worker")
+        master_key_verify()  # a wrong SOZU_MASTER_KEY stops here, before any payout
         stopping = threading.Event()
         current: list[Worker] = []
 
