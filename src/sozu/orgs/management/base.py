@@ -164,6 +164,13 @@ class SozuCommand(BaseCommand):
         """A result, on stdout."""
         self.stdout.write(redact(text))
 
+    def show_once(self, credential: str) -> None:
+        """A credential just created for the user to copy (an API key), on stdout, unredacted.
+
+        The one exception to `redact`: the key is shown this once and never again.
+        """
+        self.stdout.write(credential)
+
     def note(self, text: str = "", ending: str = "\n") -> None:
         """Progress and hints, on stderr, so stdout stays the result alone."""
         self.stderr.write(redact(text), style_func=plain, ending=ending)

@@ -243,7 +243,7 @@ class Command(SozuCommand):
             )
             if demo.api_key:
                 self.say(f"Demo API key, shown this once (also in {demo.key_path}):")
-                self.say(f"  {demo.api_key}")
+                self.show_once(f"  {demo.api_key}")
             else:
                 self.say(f"Demo API key: in {demo.key_path}")
             if demo.beneficiaries:

@@ -37,7 +37,7 @@ class Command(SozuCommand):
         org = organization_by_slug(options["org"])
         key, token = apikey_create(organization=org, name=options["name"], actor=operator())
         self.note(f"API key {key.prefix} created for “{org.slug}”. It is shown only this once:")
-        self.say(token)
+        self.show_once(token)
 
     def _list(self, options: dict[str, Any]) -> None:
         org = organization_by_slug(options["org"])
