@@ -159,8 +159,13 @@ HORIZON_TIMEOUT_SECONDS = int(os.environ.get("HORIZON_TIMEOUT_SECONDS", "35"))
 # --- Webhooks and metrics ----------------------------------------------------------------
 #: Accept plain-HTTP webhook URLs to 127.0.0.1/localhost (development and tests; HTTPS otherwise).
 SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = os.environ.get("SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP", "0") == "1"
-#: Bearer token that /metrics requires; empty leaves /metrics open (e.g. behind a private network).
+#: Bearer token that /metrics requires.
 SOZU_METRICS_TOKEN = os.environ.get("SOZU_METRICS_TOKEN", "")
+#: Without a token /metrics is open only in a local configuration; in production it refuses
+#: every scrape unless SOZU_METRICS_OPEN=1 (e.g. a port reachable only from a private network).
+SOZU_METRICS_OPEN = os.environ.get("SOZU_METRICS_OPEN", "0" if SOZU_PRODUCTION else "1") == "1"
+#: How long a scrape's database counts are reused, so scrapes cannot hammer the database.
+SOZU_METRICS_CACHE_SECONDS = float(os.environ.get("SOZU_METRICS_CACHE_SECONDS", "15"))
 
 LOGGING = {
     "version": 1,

@@ -146,3 +146,21 @@ def test_production_refuses_a_wildcard_host_and_a_short_master_key(tmp_path: Pat
     assert "SOZU_ALLOWED_HOSTS must name the hosts, not '*'" in wildcard.stderr
     assert short.returncode != 0
     assert "SOZU_MASTER_KEY must be at least 32 characters" in short.stderr
+
+
+def test_metrics_are_open_only_in_a_local_configuration(tmp_path: Path) -> None:
+    probe = "from django.conf import settings; print(settings.SOZU_METRICS_OPEN)"
+
+    def metrics_open(**env: str) -> str:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SOZU_", "PYTEST"))}
+        clean.pop("DATABASE_URL", None)
+        clean.update(DJANGO_SETTINGS_MODULE="sozu.settings", SOZU_VAR_DIR=str(tmp_path), **env)
+        out = subprocess.run(
+            [sys.executable, "-c", probe], env=clean, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert metrics_open() == "True"
+    assert metrics_open(**PUBNET, **KEYS) == "False"
+    assert metrics_open(**PUBNET, **KEYS, SOZU_METRICS_OPEN="1") == "True"
