@@ -156,6 +156,11 @@ SOZU_SIGNER_BACKEND = os.environ.get("SOZU_SIGNER_BACKEND", "")
 SOZU_PAYOUT_WAIT_SECONDS = float(os.environ.get("SOZU_PAYOUT_WAIT_SECONDS", "20"))
 HORIZON_TIMEOUT_SECONDS = int(os.environ.get("HORIZON_TIMEOUT_SECONDS", "35"))
 
+# --- Admin --------------------------------------------------------------------------------
+#: Where Django's admin is served (e.g. "ops-7f3a/"); empty turns the admin off.
+SOZU_ADMIN_PATH = os.environ.get("SOZU_ADMIN_PATH", "admin/").strip().strip("/")
+SOZU_ADMIN_PATH = SOZU_ADMIN_PATH + "/" if SOZU_ADMIN_PATH else ""
+
 # --- Webhooks and metrics ----------------------------------------------------------------
 #: Accept plain-HTTP webhook URLs to 127.0.0.1/localhost (development and tests; HTTPS otherwise).
 SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP = os.environ.get("SOZU_WEBHOOK_ALLOW_LOOPBACK_HTTP", "0") == "1"

@@ -231,7 +231,8 @@ class Command(SozuCommand):
         self.say("Sozu is running.")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
-        self.say(f"  Admin     {base}/admin/  {admin_note}")
+        if settings.SOZU_ADMIN_PATH:
+            self.say(f"  Admin     {base}/{settings.SOZU_ADMIN_PATH}  {admin_note}")
         self.say(f"  Horizon   {horizon}")
         self.say(f"  Data      {var_dir}")
         if demo is not None:
