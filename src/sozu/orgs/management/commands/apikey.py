@@ -23,10 +23,20 @@ class Command(SozuCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         create = sub.add_parser("create", help="a new key, printed once")
-        create.add_argument("--org", required=True, metavar="SLUG")
+        create.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         create.add_argument("--name", default="", help="what the key is for")
         listing = sub.add_parser("list", help="the organization's keys (never the keys themselves)")
-        listing.add_argument("--org", required=True, metavar="SLUG")
+        listing.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         revoke = sub.add_parser("revoke", help="stop a key from working, at once")
         revoke.add_argument("prefix", help="the key's prefix (as in `apikey list`) or the key")
 
