@@ -148,7 +148,8 @@ USDC_ISSUER = os.environ.get("USDC_ISSUER", "")
 USDC_CODE = os.environ.get("USDC_CODE", "USDC")
 #: Single-org deployments may keep the org wallet secret in the environment.
 ORG_DISBURSEMENT_SECRET = os.environ.get("ORG_DISBURSEMENT_SECRET", "")
-#: Key that encrypts per-organization wallet secrets at rest (Fernet, urlsafe base64, 32 bytes).
+#: Key that encrypts stored wallet, channel and webhook secrets at rest: a random string (32+
+#: characters in production) from which HKDF-SHA256 derives the Fernet key.
 SOZU_MASTER_KEY = os.environ.get("SOZU_MASTER_KEY", "")
 #: Dotted path to a callable(public_key) -> Signer, to sign with a KMS or a signing service.
 SOZU_SIGNER_BACKEND = os.environ.get("SOZU_SIGNER_BACKEND", "")

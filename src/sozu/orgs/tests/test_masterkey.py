@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,3 +183,52 @@ def test_the_migration_stops_on_a_wrong_master_key(key: str, settings: SettingsW
         StoredSecret.objects.all().delete()
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_web_process_refuses_to_start_with_a_wrong_master_key(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOZU_", "PYTEST", "DJANGO_")) and k != "DATABASE_URL"
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="sozu.settings",
+        SOZU_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite3'}",
+        SOZU_MASTER_KEY=KEY,
+    )
+
+    def run(*argv: str, key: str = KEY) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *argv],
+            env={**env, "SOZU_MASTER_KEY": key},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert run("-m", "sozu.cli", "migrate", "-v", "0").returncode == 0
+    stored = run("-c", STORE_A_WALLET_SECRET)
+    assert stored.returncode == 0, stored.stderr
+
+    wrong = run("-c", "import sozu.wsgi", key=OTHER_KEY)
+    right = run("-c", "import sozu.wsgi")
+
+    assert wrong.returncode != 0
+    assert "MasterKeyError: SOZU_MASTER_KEY does not decrypt 1 of 1 stored secrets" in wrong.stderr
+    assert right.returncode == 0, right.stderr
+
+
+STORE_A_WALLET_SECRET = """
+import django
+django.setup()
+from stellar_sdk import Keypair
+from sozu.orgs.masterkey import master_box
+from sozu.orgs.models import Organization, StoredSecret
+kp = Keypair.random()
+org = Organization.objects.create(slug="ong", name="ONG", wallet_public_key=kp.public_key)
+StoredSecret.objects.create(
+    organization=org, public_key=kp.public_key, role="wallet",
+    ciphertext=master_box().encrypt(kp.secret),
+)
+"""
