@@ -164,3 +164,40 @@ def test_metrics_are_open_only_in_a_local_configuration(tmp_path: Path) -> None:
     assert metrics_open() == "True"
     assert metrics_open(**PUBNET, **KEYS) == "False"
     assert metrics_open(**PUBNET, **KEYS, SOZU_METRICS_OPEN="1") == "True"
+
+
+SERVE = """
+import django, json
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client()
+answers = {}
+for name, headers in {
+    "https": {"HTTP_HOST": "pagos.example.org", "HTTP_X_FORWARDED_PROTO": "https"},
+    "plain": {"HTTP_HOST": "pagos.example.org"},
+    "other_host": {"HTTP_HOST": "evil.example", "HTTP_X_FORWARDED_PROTO": "https"},
+}.items():
+    r = client.get("/api/v1/openapi.json", **headers)
+    answers[name] = [r.status_code, r.headers.get("Strict-Transport-Security")]
+print(json.dumps(answers))
+"""
+
+
+def test_production_answers_its_hosts_with_hsts_behind_the_tls_proxy(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOZU_", "PYTEST"))}
+    for name in ("DATABASE_URL", "HORIZON_URL", "NETWORK_PASSPHRASE"):
+        env.pop(name, None)
+    env.update(DJANGO_SETTINGS_MODULE="sozu.settings", SOZU_VAR_DIR=str(tmp_path), **PUBNET)
+    env.update(KEYS)
+
+    out = subprocess.run(
+        [sys.executable, "-c", SERVE], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert out.returncode == 0, out.stderr
+    answers = json.loads(out.stdout)
+    assert answers["https"] == [200, "max-age=31536000"]
+    assert answers["plain"] == [200, None]  # HSTS only means something over HTTPS
+    assert answers["other_host"][0] == 400  # not in SOZU_ALLOWED_HOSTS
