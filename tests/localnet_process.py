@@ -110,7 +110,7 @@ class LocalNet:
         requests.post(self.url + "/localnet/faults", json=faults, timeout=5).raise_for_status()
 
     def clear_faults(self) -> None:
-        requests.delete(self.url + "/localnet/faults", timeout=5).raise_for_status()
+        requests.delete(self.url + "/localnet/faults", json={}, timeout=5).raise_for_status()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -8,6 +8,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from sozu.logs import redact
+
 #: code → (message template, HTTP status). Templates use %(name)s placeholders.
 MESSAGES: dict[str, tuple[Promise, int]] = {
     # input
@@ -249,7 +251,7 @@ class SozuError(Exception):
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.params:
-            body["params"] = {k: str(v) for k, v in self.params.items()}
+            body["params"] = {k: redact(str(v)) for k, v in self.params.items()}
         if self.errors:
             body["errors"] = self.errors
         return body
@@ -266,6 +268,7 @@ def message_for(code: str, params: dict[str, Any] | None = None) -> str:
         table = ACTIONS if k == "action" else TERMS
         shown[k] = str(table[v]) if isinstance(v, str) and v in table else v
     try:
-        return text % shown
+        # Parameters may echo input (a CSV cell, a library's message): never a secret.
+        return redact(text % shown)
     except (KeyError, TypeError, ValueError):
         return text

@@ -151,7 +151,7 @@ def test_latency_slows_submissions_without_changing_their_outcome(
 
 def crash(net: LocalNet) -> None:
     try:
-        requests.post(net.url + "/localnet/crash", timeout=5)
+        requests.post(net.url + "/localnet/crash", json={}, timeout=5)
     except requests.RequestException:
         pass  # the process may die before it answers
     time.sleep(0.5)

@@ -23,6 +23,7 @@ from django.core.management.base import CommandParser
 from django.db import connections
 
 from sozu.disbursements.services.checks import wallet_usdc_balance
+from sozu.launch.checks import MasterKeyError, master_key_verify
 from sozu.launch.demo import Demo, demo_ensure
 from sozu.launch.processes import (
     Children,
@@ -94,6 +95,10 @@ class Command(SozuCommand):
                 env["HORIZON_URL"] = settings.HORIZON_URL
                 env["NETWORK_PASSPHRASE"] = settings.NETWORK_PASSPHRASE
                 call_command("migrate", interactive=False, verbosity=0)
+                try:
+                    master_key_verify()  # before the worker and web server start
+                except MasterKeyError as exc:
+                    raise LaunchError(str(exc)) from None
                 self.note(f"Database ready ({settings.DATABASES['default']['ENGINE']}).")
                 admin = self._admin()
                 demo = self._demo(var_dir)
@@ -226,7 +231,8 @@ class Command(SozuCommand):
         self.say("Sozu is running.")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
-        self.say(f"  Admin     {base}/admin/  {admin_note}")
+        if settings.SOZU_ADMIN_PATH:
+            self.say(f"  Admin     {base}/{settings.SOZU_ADMIN_PATH}  {admin_note}")
         self.say(f"  Horizon   {horizon}")
         self.say(f"  Data      {var_dir}")
         if demo is not None:
@@ -238,7 +244,7 @@ class Command(SozuCommand):
             )
             if demo.api_key:
                 self.say(f"Demo API key, shown this once (also in {demo.key_path}):")
-                self.say(f"  {demo.api_key}")
+                self.show_once(f"  {demo.api_key}")
             else:
                 self.say(f"Demo API key: in {demo.key_path}")
             if demo.beneficiaries:
