@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -48,9 +49,16 @@ T = PaymentTransaction.Status
 
 #: An envelope may be included only within this many ledgers after it is built.
 LEDGERS_VALID = 10
-LEASE = timedelta(seconds=30)
+#: A lease outlives the longest request made under it by this margin.
+LEASE_MARGIN = timedelta(seconds=30)
 DESTINATION_CHECK_TTL = timedelta(minutes=10)
 OPS_PER_TX = 100
+
+
+def lease() -> timedelta:
+    """How long an envelope stays with the worker that took it: longer than a submission can
+    take (HORIZON_TIMEOUT_SECONDS), so no other worker takes it over while it is being sent."""
+    return timedelta(seconds=settings.HORIZON_TIMEOUT_SECONDS) + LEASE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -84,15 +92,20 @@ def eligible_payouts(organization: Organization) -> Q:
     )
 
 
-def payouts_check_destinations(*, organization: Organization, actor: str, limit: int = 1000) -> int:
+def payouts_check_destinations(
+    *, organization: Organization, actor: str, limit: int = 1000, batch_id: int | None = None
+) -> int:
     """Fail queued payouts whose destination cannot receive USDC; stamp the others checked."""
     from sozu.disbursements.services.checks import destination_problems
 
     stale = timezone.now() - DESTINATION_CHECK_TTL
+    qs = Payout.objects.filter(eligible_payouts(organization))
+    if batch_id is not None:
+        qs = qs.filter(batch_id=batch_id)
     todo = list(
-        Payout.objects.filter(eligible_payouts(organization))
-        .filter(Q(destination_checked_at__isnull=True) | Q(destination_checked_at__lt=stale))
-        .values_list("pk", "destination")[:limit]
+        qs.filter(
+            Q(destination_checked_at__isnull=True) | Q(destination_checked_at__lt=stale)
+        ).values_list("pk", "destination")[:limit]
     )
     if not todo:
         return 0
@@ -137,8 +150,10 @@ def pack_transaction(
     fee_per_op: int,
     signers: SignerCache,
     payout_ids: Sequence[int] | None = None,
+    batch_id: int | None = None,
 ) -> Packed | None:
-    """Claim a free channel and up to 100 payouts, sign their envelope, store it; or None."""
+    """Claim a free channel and up to 100 payouts (only of `batch_id` when given), sign their
+    envelope, store it; or None."""
     try:
         return _pack(
             organization=organization,
@@ -147,6 +162,7 @@ def pack_transaction(
             fee_per_op=fee_per_op,
             signers=signers,
             payout_ids=payout_ids,
+            batch_id=batch_id,
         )
     except IntegrityError:
         # Another worker took the same channel or payouts between our read and our write:
@@ -163,6 +179,7 @@ def _pack(
     fee_per_op: int,
     signers: SignerCache,
     payout_ids: Sequence[int] | None,
+    batch_id: int | None,
 ) -> Packed | None:
     asset = network.usdc_asset()
     org_signer = signers.get(organization.wallet_public_key)
@@ -183,6 +200,8 @@ def _pack(
         )
         if payout_ids is not None:
             base = base.filter(pk__in=payout_ids)
+        if batch_id is not None:
+            base = base.filter(batch_id=batch_id)
         first = base.order_by("pk").first()
         if first is None:
             return None
@@ -213,7 +232,7 @@ def _pack(
             op_count=len(payouts),
             memo=first.memo,
             lease_owner=worker,
-            lease_until=now + LEASE,
+            lease_until=now + lease(),
         )
         PaymentAttempt.objects.bulk_create(
             PaymentAttempt(payout=p, transaction=tx, op_index=i) for i, p in enumerate(payouts)
@@ -256,7 +275,7 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
         # mistaken for the answer to the only submission.
         tx.submit_count += 1
         tx.status = T.SUBMITTED
-        tx.lease_owner, tx.lease_until = worker, timezone.now() + LEASE
+        tx.lease_owner, tx.lease_until = worker, timezone.now() + lease()
         tx.save(update_fields=["submit_count", "status", "lease_owner", "lease_until"])
     outcome = network.client().submit(tx.fee_bump_xdr or tx.envelope_xdr, tx.hash)
     settle(tx_id=tx_id, outcome=outcome, worker=worker)

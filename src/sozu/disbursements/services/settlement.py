@@ -11,11 +11,19 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from sozu.audit.services import Entry, audit_record_many
-from sozu.disbursements.models import ChannelAccount, PaymentAttempt, PaymentTransaction, Payout
-from sozu.disbursements.services.batches import batches_finalize, batches_pause_for
+from sozu.disbursements.models import (
+    Batch,
+    ChannelAccount,
+    PaymentAttempt,
+    PaymentTransaction,
+    Payout,
+)
+from sozu.disbursements.services.batches import CANCELLING, batches_finalize, batches_pause_for
 from sozu.disbursements.services.events import emit_payouts_status
 from sozu.stellar import network
 from sozu.stellar.horizon import TxOutcome
@@ -26,6 +34,9 @@ P = Payout.Status
 T = PaymentTransaction.Status
 #: A payout released this many times without being paid fails (too_many_retries).
 MAX_ATTEMPTS = 8
+#: Releases that are the network's doing, not the line's: they do not count toward
+#: MAX_ATTEMPTS (during a sustained fee surge envelopes expire again and again; the lines wait).
+NOT_COUNTED = frozenset({"expired", "tx_too_late", "tx_insufficient_fee"})
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -53,6 +64,7 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return  # settled already (by us or another worker)
         attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
+        cancelling = _lock_batches(attempts)
         now = timezone.now()
         if outcome.included:
             tx.status = T.SUCCEEDED if outcome.verdict is Verdict.PAID else T.FAILED
@@ -67,7 +79,7 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             ChannelAccount.objects.filter(pk=tx.channel_id).update(
                 next_sequence=tx.source_sequence + 1
             )
-            finals = _apply_included(tx, attempts, outcome, now, actor, pause)
+            finals = _apply_included(tx, attempts, outcome, now, actor, pause, cancelling)
             emit_payouts_status(finals)
             affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
         elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
@@ -76,8 +88,8 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             tx.next_check_at = now + timedelta(seconds=5)  # if the bump never goes out
             tx.save(update_fields=["last_error", "next_check_at"])
         elif _definitely_not_included(tx, outcome):
-            code = outcome.tx_code or "rejected"
-            _release(tx, attempts, now, actor, code, discard_status=T.DISCARDED)
+            code = _rejection_code(outcome)
+            _release(tx, attempts, now, actor, code, cancelling)
             if outcome.verdict is Verdict.PAUSE:
                 pause.setdefault(code, set()).update(
                     a.payout.batch_id for a in attempts if a.payout.batch_id
@@ -114,6 +126,16 @@ def _can_bump(tx: PaymentTransaction) -> bool:
     return tx.organization.max_fee_per_op > effective_fee_per_op(tx)
 
 
+def _rejection_code(outcome: TxOutcome) -> str:
+    """The code a rejection is known by: for a pre-check tx_failed, its operation's problem
+    (op_bad_auth pauses the batch as op_bad_auth, which a person can act on)."""
+    if outcome.tx_code == "tx_failed":
+        for c in outcome.op_codes:
+            if c != "op_success":
+                return c
+    return outcome.tx_code or "rejected"
+
+
 def _definitely_not_included(tx: PaymentTransaction, outcome: TxOutcome) -> bool:
     """A definitive rejection of the only submission ever made of this envelope."""
     return (
@@ -131,6 +153,7 @@ def _apply_included(
     now: datetime,
     actor: str,
     pause: dict[str, set[int]],
+    cancelling: set[int],
 ) -> list[Payout]:
     paid, failed, released = [], [], []
     for a in attempts:
@@ -196,7 +219,11 @@ def _apply_included(
             )
         )
     if released:
-        _release_attempts(released, now)
+        # Released because another line failed the transaction is not this line's failure.
+        mine = [a for a in released if a.op_code != "op_success"]
+        others = [a for a in released if a.op_code == "op_success"]
+        finals += _release_attempts(mine, now, cancelling=cancelling, counts=True)
+        finals += _release_attempts(others, now, cancelling=cancelling, counts=False)
         entries.append(
             Entry(
                 actor,
@@ -211,18 +238,59 @@ def _apply_included(
     return finals
 
 
-def _release_attempts(attempts: list[PaymentAttempt], now: datetime) -> None:
+def _lock_batches(attempts: list[PaymentAttempt]) -> set[int]:
+    """Lock the batches of these payouts (before any payout row: the order batch_cancel uses)
+    and return those being cancelled: what comes back unpaid from them is cancelled."""
+    ids = sorted({a.payout.batch_id for a in attempts if a.payout.batch_id})
+    if not ids:
+        return set()
+    rows = Batch.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {
+        pk
+        for pk, status, code in rows.values_list("pk", "status", "pause_code")
+        if status == Batch.Status.PAUSED and code == CANCELLING
+    }
+
+
+def _release_attempts(
+    attempts: list[PaymentAttempt], now: datetime, *, cancelling: set[int], counts: bool
+) -> list[Payout]:
+    """Unpaid payouts go back to the queue, or are cancelled (their batch is being cancelled),
+    or fail after too many tries of their own. Returns the payouts that became final."""
+    if not attempts:
+        return []
     PaymentAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
         live=False, outcome=PaymentAttempt.Outcome.RELEASED
     )
+    finals: list[Payout] = []
+    requeued: list[Payout] = []
     for a in attempts:
         p = a.payout
-        if p.attempts_count >= MAX_ATTEMPTS:
-            Payout.objects.filter(pk=p.pk).update(status=P.FAILED, failure_code="too_many_retries")
+        if p.batch_id in cancelling:
+            p.status, p.failure_code = P.CANCELLED, "cancelled_by_user"
+            finals.append(p)
+        elif counts and p.attempts_count >= MAX_ATTEMPTS:
+            p.status, p.failure_code = P.FAILED, "too_many_retries"
+            finals.append(p)
         else:
+            requeued.append(p)
+    for status, code in ((P.CANCELLED, "cancelled_by_user"), (P.FAILED, "too_many_retries")):
+        ids = [p.pk for p in finals if p.status == status and p.failure_code == code]
+        if ids:
+            Payout.objects.filter(pk__in=ids).update(status=status, failure_code=code)
+    for p in requeued:
+        if counts:
             Payout.objects.filter(pk=p.pk).update(
                 status=P.QUEUED, not_before=now + _backoff(p.attempts_count)
             )
+        else:
+            # Not the line's doing: the try it was packed with is given back.
+            Payout.objects.filter(pk=p.pk).update(
+                status=P.QUEUED,
+                not_before=now + _backoff(1),
+                attempts_count=Greatest(F("attempts_count") - 1, Value(0)),
+            )
+    return finals
 
 
 def _release(
@@ -231,13 +299,13 @@ def _release(
     now: datetime,
     actor: str,
     code: str,
-    discard_status: str,
-) -> None:
-    tx.status = discard_status
+    cancelling: set[int],
+) -> list[Payout]:
+    tx.status = T.DISCARDED
     tx.tx_code = code
     tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
     tx.save()
-    _release_attempts(attempts, now)
+    finals = _release_attempts(attempts, now, cancelling=cancelling, counts=code not in NOT_COUNTED)
     audit_record_many(
         organization_id=tx.organization_id,
         entries=[
@@ -251,6 +319,8 @@ def _release(
             )
         ],
     )
+    emit_payouts_status(finals)
+    return finals
 
 
 def discard(*, tx_id: int, worker: str, reason: str) -> None:
@@ -260,7 +330,9 @@ def discard(*, tx_id: int, worker: str, reason: str) -> None:
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return
         attempts = list(tx.attempts.select_related("payout").filter(live=True))
-        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, T.DISCARDED)
+        cancelling = _lock_batches(attempts)
+        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, cancelling)
+    batches_finalize({a.payout.batch_id for a in attempts if a.payout.batch_id}, f"worker:{worker}")
     channel_resync(tx_id=tx_id)
 
 
