@@ -35,9 +35,7 @@ def _listening(org: Any) -> None:
 def _events(org: Any, event_type: str) -> list[int]:
     return sorted(
         d.payload["data"]["payout_id"]
-        for d in WebhookDelivery.objects.filter(
-            endpoint__organization=org, event_type=event_type
-        )
+        for d in WebhookDelivery.objects.filter(endpoint__organization=org, event_type=event_type)
     )
 
 
