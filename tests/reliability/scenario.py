@@ -58,6 +58,7 @@ def status(batch_id: int) -> dict[str, object]:
             "amount": str(p.amount),
             "status": p.status,
             "tx_hash": p.tx_hash,
+            "outer_tx_hash": p.outer_tx_hash,
             "failure_code": p.failure_code,
         }
         for p in Payout.objects.filter(batch=batch).order_by("pk")

@@ -73,7 +73,11 @@ class Payout(models.Model):
     memo = models.CharField(max_length=28, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     failure_code = models.CharField(max_length=60, blank=True)
+    #: The envelope this payout was paid (or failed) in: the hash Sozu signed.
     tx_hash = models.CharField(max_length=64, blank=True)
+    #: The hash the network shows for that payment (the fee bump's when the envelope was
+    #: bumped, else the same as tx_hash): what a Horizon payments listing reconciles against.
+    outer_tx_hash = models.CharField(max_length=64, blank=True)
     ledger = models.PositiveIntegerField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     #: When the payout was released to the engine (counts toward the rolling daily cap).

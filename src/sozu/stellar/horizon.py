@@ -69,6 +69,9 @@ class TxOutcome:
     op_codes: tuple[str, ...] = ()
     http_status: int | None = None
     detail: str = ""
+    #: The hash the ledger knows the payment by: the fee bump's (outer) hash when the envelope
+    #: was included inside a fee bump, else the envelope's own hash. Only when included.
+    outer_hash: str | None = None
 
 
 def _snake(name: str) -> str:
@@ -307,6 +310,7 @@ class HorizonClient:
         tx_code, op_codes = decode_result_xdr(data["result_xdr"])
         successful = bool(data.get("successful"))
         verdict = Verdict.PAID if successful else verdict_for(tx_code, op_codes)
+        bump = data.get("fee_bump_transaction") or {}
         return TxOutcome(
             verdict,
             tx_hash,
@@ -315,6 +319,7 @@ class HorizonClient:
             tx_code=tx_code,
             op_codes=op_codes,
             http_status=200,
+            outer_hash=str(bump.get("hash") or data.get("hash") or tx_hash),
         )
 
     def _problem(self, tx_hash: str, exc: BadRequestError) -> TxOutcome:

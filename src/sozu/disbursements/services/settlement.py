@@ -75,11 +75,12 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             )
             tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
             tx.save()
+            outer = outcome.outer_hash or tx.hash
             # Included: the channel's sequence number is consumed either way.
             ChannelAccount.objects.filter(pk=tx.channel_id).update(
                 next_sequence=tx.source_sequence + 1
             )
-            finals = _apply_included(tx, attempts, outcome, now, actor, pause, cancelling)
+            finals = _apply_included(tx, attempts, outcome, now, actor, pause, cancelling, outer)
             emit_payouts_status(finals)
             affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
         elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
@@ -154,6 +155,7 @@ def _apply_included(
     actor: str,
     pause: dict[str, set[int]],
     cancelling: set[int],
+    outer: str,
 ) -> list[Payout]:
     paid, failed, released = [], [], []
     for a in attempts:
@@ -182,11 +184,16 @@ def _apply_included(
             live=False, outcome=PaymentAttempt.Outcome.PAID, op_code="op_success"
         )
         Payout.objects.filter(pk__in=ids).update(
-            status=P.PAID, tx_hash=tx.hash, ledger=tx.ledger, paid_at=now, failure_code=""
+            status=P.PAID,
+            tx_hash=tx.hash,
+            outer_tx_hash=outer,
+            ledger=tx.ledger,
+            paid_at=now,
+            failure_code="",
         )
         for a in paid:
             p = a.payout
-            p.status, p.tx_hash, p.ledger = P.PAID, tx.hash, tx.ledger
+            p.status, p.tx_hash, p.outer_tx_hash, p.ledger = P.PAID, tx.hash, outer, tx.ledger
             finals.append(p)
         entries.append(
             Entry(
@@ -204,7 +211,7 @@ def _apply_included(
             live=False, outcome=PaymentAttempt.Outcome.FAILED, op_code=code
         )
         Payout.objects.filter(pk=a.payout_id).update(
-            status=P.FAILED, failure_code=code, tx_hash=tx.hash
+            status=P.FAILED, failure_code=code, tx_hash=tx.hash, outer_tx_hash=outer
         )
         a.payout.status, a.payout.failure_code = P.FAILED, code
         finals.append(a.payout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from decimal import Decimal
 from typing import Any
@@ -11,6 +13,7 @@ from stellar_sdk import Server
 from tests.localnet_process import LocalNet
 
 from sozu.disbursements.models import PaymentTransaction, Payout
+from sozu.disbursements.selectors import batch_export_csv, payout_as_dict
 from sozu.disbursements.services import engine
 from sozu.disbursements.tests.engine.helpers import (
     create_and_execute,
@@ -144,4 +147,15 @@ def test_a_fee_too_low_is_paid_by_a_fee_bump_of_the_same_envelope(net):
     assert record["fee_charged"] == "200"
     payout.refresh_from_db()
     assert (payout.status, payout.tx_hash) == (Payout.Status.PAID, packed.hash)
+    # The network shows the payment under the fee bump's hash: the record keeps it too, so
+    # an export reconciles with Horizon's payments.
+    assert payout.outer_tx_hash == tx.fee_bump_hash
+    payment = Server(net.url).payments().for_account(dest).order(desc=True).limit(1).call()
+    assert payment["_embedded"]["records"][0]["transaction_hash"] == payout.outer_tx_hash
+    assert payout_as_dict(payout)["outer_tx_hash"] == tx.fee_bump_hash
+    exported = list(csv.DictReader(io.StringIO("".join(batch_export_csv(batch=payout.batch)))))
+    assert (exported[0]["tx_hash"], exported[0]["outer_tx_hash"]) == (
+        packed.hash,
+        tx.fee_bump_hash,
+    )
     assert net.usdc_balance(dest) == Decimal("8")
