@@ -167,6 +167,11 @@ class PaymentTransaction(models.Model):
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    #: A discarded envelope is looked up once more a while later (discarded_verify).
+    discard_verified = models.BooleanField(default=False)
+    #: ALARM: the ledger in which an envelope recorded as discarded was found included
+    #: anyway. Its lines may have been paid twice; a person must look.
+    included_after_discard_ledger = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from sozu.disbursements.metrics import WORKER_ERRORS
 from sozu.disbursements.models import PaymentAttempt, PaymentTransaction, Payout
-from sozu.disbursements.services import engine
+from sozu.disbursements.services import engine, settlement
 from sozu.orgs.models import Organization
 from sozu.stellar import network
 from sozu.stellar.horizon import READ_ERRORS, TxOutcome
@@ -33,6 +33,9 @@ TROUBLE_BACKOFF_SECONDS = 1.0
 TROUBLE_BACKOFF_MAX = 30.0
 #: An envelope whose task failed is rechecked after this pause.
 RECHECK_AFTER_ERROR = timedelta(seconds=2)
+#: Envelopes discarded as expired are looked up once more this long after (every so often).
+DISCARD_VERIFY_AFTER = timedelta(minutes=2)
+DISCARD_VERIFY_EVERY = 30.0
 
 
 @dataclass
@@ -103,6 +106,7 @@ class Worker:
         self.only_batch = only_batch
         self._latest: tuple[float, int] = (0.0, 0)
         self._rechecked_at = 0.0
+        self._verified_at = time.monotonic()
         self.threads = threads
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -176,6 +180,9 @@ class Worker:
         if time.monotonic() - self._rechecked_at >= self.poll_seconds * 5:
             busy |= self._recheck_due()
             self._rechecked_at = time.monotonic()
+        if time.monotonic() - self._verified_at >= DISCARD_VERIFY_EVERY:
+            self._verified_at = time.monotonic()
+            settlement.discarded_verify(worker=self.name, older_than=DISCARD_VERIFY_AFTER)
         if len(self.inflight) >= self.threads:
             return busy  # every thread is busy: nothing can be packed now
         trouble: Exception | None = None

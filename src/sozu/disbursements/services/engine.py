@@ -52,6 +52,8 @@ LEDGERS_VALID = 10
 #: A lease outlives the longest request made under it by this margin.
 LEASE_MARGIN = timedelta(seconds=30)
 DESTINATION_CHECK_TTL = timedelta(minutes=10)
+#: An envelope not found while its channel's sequence is consumed is looked up again after this.
+NOT_FOUND_BUT_CONSUMED_RECHECK = timedelta(seconds=5)
 OPS_PER_TX = 100
 
 
@@ -287,7 +289,7 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
 
 def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
     """Settle an envelope whose outcome is unknown: found, expired, or submit it again."""
-    tx = PaymentTransaction.objects.filter(pk=tx_id).first()
+    tx = PaymentTransaction.objects.select_related("channel").filter(pk=tx_id).first()
     if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
         return None
     client = network.client()
@@ -299,7 +301,29 @@ def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
         settle(tx_id=tx_id, outcome=found, worker=worker)
         return found
     if latest > tx.max_ledger:
-        discard(tx_id=tx_id, worker=worker, reason="expired")
+        # Behind a load balancer, "latest ledger" and "not found" may come from nodes at
+        # different points. The channel's sequence is the second witness: while it is below
+        # the envelope's, the envelope is not in any ledger (and, its max ledger passed,
+        # never will be). At or past it, something with that sequence was included: ask again.
+        channel = client.account(tx.channel.public_key)
+        if channel is not None and channel.sequence < tx.source_sequence:
+            discard(tx_id=tx_id, worker=worker, reason="expired")
+            return None
+        log.warning(
+            "envelope not found but its channel's sequence is consumed; looking it up again",
+            extra={
+                "tx_id": tx_id,
+                "tx_hash": tx.hash,
+                "source_sequence": tx.source_sequence,
+                "channel_sequence": channel.sequence if channel else None,
+                "worker": worker,
+            },
+        )
+        PaymentTransaction.objects.filter(pk=tx_id, status__in=PaymentTransaction.UNSETTLED).update(
+            outcome_ever_unknown=True,
+            last_error="not found, channel sequence consumed",
+            next_check_at=timezone.now() + NOT_FOUND_BUT_CONSUMED_RECHECK,
+        )
         return None
     # Still pending and the network got more expensive: pay more for the same envelope.
     wanted = client.fee_stats()

@@ -16,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from sozu.audit.services import Entry, audit_record_many
+from sozu.disbursements.metrics import DISCARDED_BUT_INCLUDED
 from sozu.disbursements.models import (
     Batch,
     ChannelAccount,
@@ -61,6 +62,9 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             .filter(pk=tx_id)
             .first()
         )
+        if tx is not None and tx.status == T.DISCARDED and outcome.included:
+            raise_discard_alarm(tx, outcome, worker)
+            return
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return  # settled already (by us or another worker)
         attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
@@ -341,6 +345,83 @@ def discard(*, tx_id: int, worker: str, reason: str) -> None:
         _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, cancelling)
     batches_finalize({a.payout.batch_id for a in attempts if a.payout.batch_id}, f"worker:{worker}")
     channel_resync(tx_id=tx_id)
+
+
+def raise_discard_alarm(tx: PaymentTransaction, outcome: TxOutcome, worker: str) -> None:
+    """An envelope recorded as never included is in a ledger after all: never ignored.
+
+    Its lines were released and may have been paid again by a later envelope. Logged as an
+    error, counted (sozu_discarded_envelope_included_total, and the database gauge of the
+    same name), written in the audit chain and on the envelope; a person must reconcile."""
+    if tx.included_after_discard_ledger is not None:
+        return  # raised already
+    payout_ids = list(tx.attempts.values_list("payout_id", flat=True))
+    repaid = list(
+        Payout.objects.filter(pk__in=payout_ids, status=P.PAID)
+        .exclude(tx_hash=tx.hash)
+        .values_list("pk", flat=True)
+    )
+    PaymentTransaction.objects.filter(pk=tx.pk).update(
+        included_after_discard_ledger=outcome.ledger or 0, discard_verified=True
+    )
+    DISCARDED_BUT_INCLUDED.inc()
+    log.error(
+        "ALARM: a discarded envelope was included",
+        extra={
+            "event": "discarded_envelope_included",
+            "tx_id": tx.pk,
+            "tx_hash": tx.hash,
+            "ledger": outcome.ledger,
+            "verdict": outcome.verdict.value,
+            "payout_ids": payout_ids,
+            "paid_again_ids": repaid,
+            "worker": worker,
+        },
+    )
+    audit_record_many(
+        organization_id=tx.organization_id,
+        entries=[
+            Entry(
+                f"worker:{worker}",
+                "transaction.included_after_discard",
+                "transaction",
+                tx.pk,
+                {
+                    "ledger": outcome.ledger,
+                    "verdict": outcome.verdict.value,
+                    "payout_ids": payout_ids,
+                    "paid_again_ids": repaid,
+                },
+                tx_hash=tx.hash,
+            )
+        ],
+    )
+
+
+def discarded_verify(*, worker: str, older_than: timedelta, limit: int = 20) -> int:
+    """Look up, once, envelopes discarded as expired a while ago: one found in a ledger raises
+    the alarm. Returns how many were looked up."""
+    now = timezone.now()
+    todo = list(
+        PaymentTransaction.objects.filter(
+            status=T.DISCARDED,
+            tx_code="expired",
+            discard_verified=False,
+            settled_at__lte=now - older_than,
+            settled_at__gte=now - older_than - timedelta(days=1),
+        ).order_by("settled_at")[:limit]
+    )
+    client = network.client()
+    for tx in todo:
+        found = client.transaction(tx.hash)  # network trouble: raised, verified next time
+        if found is None and tx.fee_bump_hash:
+            found = client.transaction(tx.fee_bump_hash)
+        if found is not None and found.included:
+            with transaction.atomic():
+                raise_discard_alarm(tx, found, worker)
+        else:
+            PaymentTransaction.objects.filter(pk=tx.pk).update(discard_verified=True)
+    return len(todo)
 
 
 def channel_resync(*, tx_id: int) -> None:
