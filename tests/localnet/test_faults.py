@@ -150,19 +150,23 @@ def test_latency_slows_submissions_without_changing_their_outcome(
 
 
 def crash(net: LocalNet) -> None:
+    """Crash the network and wait until the restarted process answers (not the old one)."""
+    marker = 20261204
+    # Faults live in the process's memory: a restarted network has forgotten this seed.
+    net.set_faults(seed=marker)
     try:
         requests.post(net.url + "/localnet/crash", timeout=5)
     except requests.RequestException:
         pass  # the process may die before it answers
-    time.sleep(0.5)
 
-    def answering() -> bool:
+    def restarted() -> bool:
         try:
-            return requests.get(net.url + "/", timeout=2).status_code == 200
+            r = requests.get(net.url + "/localnet/faults", timeout=2)
+            return r.status_code == 200 and r.json()["seed"] != marker
         except requests.RequestException:
             return False
 
-    wait_for(answering, timeout=30, every=0.2)
+    wait_for(restarted, timeout=30, every=0.1)
 
 
 def test_a_crash_keeps_closed_ledgers_and_balances(net: LocalNet, server: Server) -> None:

@@ -40,10 +40,13 @@ class Faults:
     lag_root: bool = False
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
+    #: How many requests each fault hit so far, and how many of them were reads (GET).
+    hits: dict[str, int] = field(default_factory=dict, repr=False)
+    get_hits: int = 0
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Faults:
-        known = {f.name for f in fields(cls)} - {"rng"}
+        known = {f.name for f in fields(cls)} - {"rng", "hits", "get_hits"}
         unknown = set(d) - known - {"crash"}
         if unknown:
             raise ValueError(f"unknown faults: {sorted(unknown)}")
@@ -73,9 +76,14 @@ class Faults:
             lag_ledgers=self.lag_ledgers,
             lag_root=self.lag_root,
             seed=self.seed,
+            hits=dict(self.hits),
+            get_hits=self.get_hits,
         )
         return d
 
     def roll(self, name: str) -> bool:
         p = float(getattr(self, name))
-        return p > 0 and self.rng.random() < p
+        hit = p > 0 and self.rng.random() < p
+        if hit:
+            self.hits[name] = self.hits.get(name, 0) + 1
+        return hit

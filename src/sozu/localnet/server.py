@@ -56,8 +56,10 @@ async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.roll("rate_limit"):
+            faults.get_hits += reading
             return problems.rate_limited()
         if faults.roll("unavailable"):
+            faults.get_hits += reading
             return problems.unavailable()
     try:
         resp = await handler(request)

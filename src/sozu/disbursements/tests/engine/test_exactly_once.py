@@ -214,7 +214,7 @@ def test_a_discarded_envelope_found_included_raises_the_alarm(net, caplog):
     from sozu.disbursements.metrics import DISCARDED_BUT_INCLUDED
     from sozu.disbursements.services.settlement import discard, discarded_verify
 
-    org, payout, dest = _setup(net)
+    org, payout, _dest = _setup(net)
     packed = pack_now(org)
     net.set_faults(lost_response_after_inclusion=1.0)
     engine.submit(tx_id=packed.tx_id, worker="t")  # included; the answer was lost
@@ -260,8 +260,8 @@ def test_a_line_the_network_keeps_refusing_fails_with_too_many_retries(net):
 
     payout.refresh_from_db()
     assert (payout.status, payout.failure_code) == (Payout.Status.FAILED, "too_many_retries")
-    assert payout.batch is not None
-    assert Batch.objects.get(pk=payout.batch_id).status == Batch.Status.FAILED
+    assert payout.batch is not None and payout.batch.status == Batch.Status.FAILED
+
     run_worker()
     assert net.usdc_balance(dest) == Decimal("1")
 
@@ -286,4 +286,64 @@ def test_expiries_during_a_fee_surge_do_not_count_as_the_lines_tries(net):
     run_worker()
     payout.refresh_from_db()
     assert payout.status == Payout.Status.PAID
+    assert net.usdc_balance(dest) == Decimal("8")
+
+
+def test_a_second_worker_takes_over_an_envelope_once_its_lease_runs_out(net):
+    import time_machine
+
+    from sozu.disbursements.worker import Worker
+
+    org, payout, dest = _setup(net)
+    packed = pack_now(org, worker="w1")
+    net.set_faults(lost_response_after_inclusion=1.0)
+    engine.submit(tx_id=packed.tx_id, worker="w1")  # included, answer lost; then w1 dies
+    net.clear_faults()
+    tx = PaymentTransaction.objects.get()
+    assert (tx.status, tx.lease_owner) == (PaymentTransaction.Status.SUBMITTED, "w1")
+
+    other = Worker("w2", threads=2)
+    try:
+        other.tick()  # while w1's lease runs, w2 leaves its envelope alone
+    finally:
+        other.drain()
+    tx.refresh_from_db()
+    assert (tx.status, tx.lease_owner) == (PaymentTransaction.Status.SUBMITTED, "w1")
+
+    assert tx.lease_until is not None
+    with time_machine.travel(tx.lease_until + timedelta(seconds=1), tick=True):
+        run_worker(name="w2")
+
+    tx.refresh_from_db()
+    payout.refresh_from_db()
+    assert (tx.status, tx.submit_count) == (PaymentTransaction.Status.SUCCEEDED, 1)
+    assert (payout.status, payout.tx_hash) == (Payout.Status.PAID, packed.hash)
+    assert PaymentTransaction.objects.count() == 1
+    assert net.usdc_balance(dest) == Decimal("8")
+
+
+def test_a_fee_bumped_envelope_whose_answer_was_lost_is_settled_by_recheck(net):
+    org, payout, dest = _setup(net)
+    packed = pack_now(org, fee_per_op=50)  # too low: the network asks for more
+    net.set_faults(lost_response_after_inclusion=1.0)
+
+    outcome = engine.submit(tx_id=packed.tx_id, worker="t")  # bumped, included, answer lost
+
+    net.clear_faults()
+    assert outcome is not None and outcome.verdict is Verdict.UNKNOWN
+    tx = PaymentTransaction.objects.get()
+    assert tx.fee_bump_hash and tx.status == PaymentTransaction.Status.SUBMITTED
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.IN_FLIGHT
+
+    engine.recheck(tx_id=packed.tx_id, worker="t")
+
+    tx.refresh_from_db()
+    payout.refresh_from_db()
+    assert tx.status == PaymentTransaction.Status.SUCCEEDED
+    assert (payout.status, payout.tx_hash, payout.outer_tx_hash) == (
+        Payout.Status.PAID,
+        packed.hash,
+        tx.fee_bump_hash,
+    )
     assert net.usdc_balance(dest) == Decimal("8")
