@@ -103,7 +103,11 @@ def test_a_duplicate_sent_while_the_first_is_paying_is_pointed_at_that_payout(
 
     thread = threading.Thread(target=first)
     thread.start()
-    time.sleep(0.7)  # the first request is now waiting for the network
+    # The first request created its payout and is now waiting for the network's answer.
+    deadline = time.monotonic() + 30
+    while not PaymentTransaction.objects.filter(status="submitted").exists():
+        assert time.monotonic() < deadline and thread.is_alive(), "the first request stopped"
+        time.sleep(0.02)
     second = post_json(api_client, "/api/v1/payouts", body, **key)
     thread.join(30)
 
