@@ -5,7 +5,9 @@ Horizon outside any database transaction, record the answer in a new short trans
 payout is paid exactly once because (1) the envelope is stored before it is submitted and only
 ever resubmitted unchanged, (2) a payout has at most one live attempt (a database constraint),
 and (3) a not-found envelope is treated as never paid only once the network's latest ledger
-has passed the envelope's max ledger.
+has passed the envelope's max ledger and the channel account's sequence on the network is still
+below the envelope's (two witnesses: a load-balanced Horizon may answer from lagging nodes).
+A discarded envelope later found in a ledger raises an alarm (settlement.raise_discard_alarm).
 """
 
 from __future__ import annotations
