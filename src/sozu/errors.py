@@ -160,6 +160,12 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     ),
     # state
     "invalid_transition": (_("A %(object)s that is %(status)s cannot be %(action)s."), 409),
+    "batch_cancelling": (
+        _("This batch was cancelled; it cannot be %(action)s (lines in flight are settling)."),
+        409,
+    ),
+    "nothing_to_retry": (_("This batch has no failed lines to retry."), 409),
+    "cancelling": (_("Cancelled: waiting for the payments in flight to settle."), 409),
     "no_channels": (_("The organization has no channel accounts to pay from."), 409),
     "wallet_secret_missing": (_("The organization's wallet secret is not available to sign."), 409),
     "network_unavailable": (_("The Stellar network could not be reached: %(detail)s."), 503),

@@ -178,6 +178,11 @@ async def clear_faults(request: web.Request) -> web.Response:
     return ok(Faults().to_json())
 
 
+async def streams(request: web.Request) -> web.Response:
+    """How many event streams were opened since start (so a test waits for its own)."""
+    return ok({"opened": request.app[NET].streams_opened})
+
+
 async def crash(request: web.Request) -> web.Response:
     _crash_soon()
     return web.Response(
@@ -194,5 +199,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/localnet/faults", set_faults)
     r.add_delete("/localnet/faults", clear_faults)
     r.add_post("/localnet/crash", crash)
+    r.add_get("/localnet/streams", streams)
     r.add_get("/friendbot", friendbot)
     r.add_post("/friendbot", friendbot)

@@ -49,13 +49,20 @@ async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
     faults = request.app[FAULTS][0]
     path = request.path
     submitting = request.method == "POST" and path.startswith("/transactions")
-    reading = request.method == "GET" and faults.gets and path not in ("/", "/friendbot")
+    reading = (
+        request.method == "GET"
+        and faults.gets
+        and path != "/friendbot"
+        and (path != "/" or faults.root)
+    )
     if (submitting or reading) and not path.startswith("/localnet"):
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.roll("rate_limit"):
+            faults.get_hits += reading
             return problems.rate_limited()
         if faults.roll("unavailable"):
+            faults.get_hits += reading
             return problems.unavailable()
     try:
         resp = await handler(request)
@@ -89,6 +96,9 @@ async def root(request: web.Request) -> web.Response:
     net = request.app[NET]
     base = base_url(request)
     latest = net.latest
+    faults = request.app[FAULTS][0]
+    if faults.lag_ledgers and faults.lag_root:
+        latest = max(1, latest - faults.lag_ledgers)  # a node behind the others
     return ok(
         {
             "_links": {
@@ -162,6 +172,9 @@ async def transaction(request: web.Request) -> web.Response:
     found = net.store.tx_by_hash(request.match_info["tx_hash"].lower())
     if found is None:
         return problems.not_found()
+    lag = request.app[FAULTS][0].lag_ledgers
+    if lag and int(found[0]["ledger"]) > net.latest - lag:
+        return problems.not_found()  # a node that has not ingested that ledger yet
     rec, by_inner = found
     if by_inner:
         rec = as_inner(rec)

@@ -21,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from sozu.disbursements.models import Batch, Payout
+from sozu.disbursements.models import Batch, PaymentTransaction, Payout
 from sozu.orgs.models import Organization
 from sozu.stellar import network
 from sozu.stellar.horizon import HorizonClient
@@ -105,6 +105,19 @@ class DatabaseCollector(Collector):
                 n=Count("id")
             ),
         )
+
+        alarms = GaugeMetricFamily(
+            "sozu_discarded_envelopes_included",
+            "ALARM: envelopes recorded as never included that the network shows in a ledger",
+            labels=["organization"],
+        )
+        for org_id, n in (
+            PaymentTransaction.objects.filter(included_after_discard_ledger__isnull=False)
+            .values_list("organization_id")
+            .annotate(n=Count("id"))
+        ):
+            alarms.add_metric([orgs.get(org_id, str(org_id))], n)
+        yield alarms
 
     def _payouts(self, orgs: dict[int, str]) -> Iterator[Metric]:
         rows = (

@@ -31,6 +31,7 @@ def emit_payouts_status(payouts: Iterable[Payout]) -> None:
                     "destination": p.destination,
                     "amount": str(p.amount),
                     "tx_hash": p.tx_hash or None,
+                    "outer_tx_hash": p.outer_tx_hash or p.tx_hash or None,
                     "ledger": p.ledger,
                     "failure_code": p.failure_code or None,
                 },
