@@ -33,7 +33,7 @@ def payout_get(*, organization: Organization, payout_id: int) -> Payout:
 
 def batch_stats(batch: Batch) -> dict[str, Any]:
     rows = batch.lines.values("status").annotate(n=Count("id"), total=Sum("amount"))
-    # SQLite sums decimals with extra digits ("30.5000001000000"): always show 7 decimals.
+    # Exact sums (integer stroops in the database, Decimal here), always shown with 7 decimals.
     by_status = {
         r["status"]: {"count": r["n"], "amount": format_amount(Decimal(r["total"] or 0))}
         for r in rows

@@ -28,6 +28,7 @@ def payout_create(*, organization: Organization, data: dict[str, Any], actor: st
             raise SozuError(first["code"], errors=exc.errors, **first.get("params", {})) from None
         raise
     checks.check_limits(organization, [spec])
+    # Fail fast, before looking the destination up; decided again below, under the lock.
     checks.check_daily_cap(organization, spec.amount)
     checks.check_funds(organization, spec.amount)
     problem = checks.destination_problems([spec.destination]).get(spec.destination)
@@ -35,8 +36,11 @@ def payout_create(*, organization: Organization, data: dict[str, Any], actor: st
         raise SozuError(
             problem, errors=[{"line": 1, "code": problem, "message": message_for(problem)}]
         )
-    now = timezone.now()
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)
+        checks.check_daily_cap(locked, spec.amount)
+        checks.check_funds(locked, spec.amount)
+        now = timezone.now()
         payout = Payout.objects.create(
             organization=organization,
             destination=spec.destination,
