@@ -75,7 +75,8 @@ class MoneyField(models.Field):
             )
         try:
             amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-            return stroops_to_decimal(decimal_to_stroops(amount))
+            decimal_to_stroops(amount)  # at most 7 decimals, finite
+            return amount  # as given (like DecimalField); read back, it has 7 decimals
         except (InvalidOperation, ValueError):
             raise exceptions.ValidationError(
                 self.error_messages["invalid"], code="invalid", params={"value": value}
