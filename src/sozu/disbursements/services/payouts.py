@@ -27,7 +27,17 @@ def payout_create(*, organization: Organization, data: dict[str, Any], actor: st
             first = exc.errors[0]
             raise SozuError(first["code"], errors=exc.errors, **first.get("params", {})) from None
         raise
-    checks.check_limits(organization, [spec])
+    try:
+        checks.check_limits(organization, [spec])
+    except SozuError as exc:
+        if exc.code == "invalid_lines":  # its one line is over the maximum: say so directly
+            raise SozuError(
+                "line_over_max",
+                errors=exc.errors,
+                amount=spec.amount,
+                max=organization.max_payout_amount,
+            ) from None
+        raise
     # Fail fast, before looking the destination up; decided again below, under the lock.
     checks.check_daily_cap(organization, spec.amount)
     checks.check_funds(organization, spec.amount)
