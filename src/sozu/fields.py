@@ -52,7 +52,9 @@ class MoneyField(models.Field):
     description = _("Amount with 7 decimals, stored as integer stroops")
     empty_strings_allowed = False
     default_error_messages = {
-        "invalid": _("“%(value)s” must be an amount with at most 7 decimals."),
+        "invalid": _(
+            "“%(value)s” must be an amount with at most 7 decimals, up to 922337203685.4775807."
+        ),
     }
 
     def get_internal_type(self) -> str:
@@ -68,31 +70,26 @@ class MoneyField(models.Field):
     def to_python(self, value: Any) -> Decimal | None:
         if value is None:
             return None
-        if isinstance(value, float) or isinstance(value, bool):
-            # Money is never a float: a float already lost the amount someone meant.
-            raise exceptions.ValidationError(
-                self.error_messages["invalid"], code="invalid", params={"value": value}
-            )
+        invalid = exceptions.ValidationError(
+            self.error_messages["invalid"], code="invalid", params={"value": value}
+        )
+        if isinstance(value, float | bool):
+            raise invalid  # money is never a float: a float already lost the amount meant
         try:
             amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-            decimal_to_stroops(amount)  # at most 7 decimals, finite
-            return amount  # as given (like DecimalField); read back, it has 7 decimals
+            stroops = decimal_to_stroops(amount)  # finite, at most 7 decimals
         except (InvalidOperation, ValueError):
-            raise exceptions.ValidationError(
-                self.error_messages["invalid"], code="invalid", params={"value": value}
-            ) from None
+            raise invalid from None
+        if abs(stroops) > MAX_STROOPS:
+            raise invalid
+        return amount  # as given (like DecimalField); read back, it has 7 decimals
 
     def get_prep_value(self, value: Any) -> int | None:
         value = super().get_prep_value(value)
         amount = self.to_python(value)
         if amount is None:
             return None
-        stroops = decimal_to_stroops(amount)
-        if abs(stroops) > MAX_STROOPS:
-            raise exceptions.ValidationError(
-                self.error_messages["invalid"], code="invalid", params={"value": value}
-            )
-        return stroops
+        return decimal_to_stroops(amount)
 
     def get_db_prep_value(
         self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False

@@ -9,9 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from stellar_sdk import Keypair
 
 from sozu.disbursements.models import Batch, Payout
@@ -127,3 +128,21 @@ def test_conversions_are_exact_and_refuse_what_stroops_cannot_hold() -> None:
         decimal_to_stroops(Decimal("0.00000001"))
     with pytest.raises(ValueError):
         decimal_to_stroops(Decimal("NaN"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["1.00000001", "922337203685.4775808", "NaN"])
+def test_a_limit_stroops_cannot_hold_is_refused_before_it_is_saved(bad: str) -> None:
+    org = an_org()
+    org.daily_cap = Decimal(bad)
+
+    with pytest.raises(ValidationError) as refused, translation.override("es"):
+        org.full_clean()
+
+    assert refused.value.message_dict == {
+        "daily_cap": [
+            f"“{bad}” debe ser un monto con hasta 7 decimales, de hasta 922337203685.4775807."
+        ]
+    }
+    org.refresh_from_db()
+    assert org.daily_cap == Decimal("20000000")
