@@ -6,6 +6,8 @@ digits; these amounts have 17, so a float sum would move each decision below by 
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -16,7 +18,7 @@ from django.utils import timezone, translation
 from stellar_sdk import Keypair
 
 from sozu.disbursements.models import Batch, Payout
-from sozu.disbursements.selectors import batch_stats
+from sozu.disbursements.selectors import batch_export_csv, batch_stats, payout_as_dict
 from sozu.disbursements.services import checks
 from sozu.errors import SozuError
 from sozu.fields import decimal_to_stroops, stroops_to_decimal
@@ -146,3 +148,16 @@ def test_a_limit_stroops_cannot_hold_is_refused_before_it_is_saved(bad: str) -> 
     }
     org.refresh_from_db()
     assert org.daily_cap == Decimal("20000000")
+
+
+@pytest.mark.django_db
+def test_the_api_and_the_export_write_every_amount_with_its_seven_decimals() -> None:
+    org = an_org()
+    batch = Batch.objects.create(organization=org, created_by="test")
+    one_stroop = queued(org, Decimal("0.0000001"), batch=batch)
+    largest = queued(org, Decimal("922337203685.4775807"), batch=batch)
+
+    assert payout_as_dict(one_stroop)["amount"] == "0.0000001"
+    assert payout_as_dict(largest)["amount"] == "922337203685.4775807"
+    rows = list(csv.DictReader(io.StringIO("".join(batch_export_csv(batch=batch)))))
+    assert [r["amount"] for r in rows] == ["0.0000001", "922337203685.4775807"]
