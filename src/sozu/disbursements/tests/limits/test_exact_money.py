@@ -22,6 +22,7 @@ from sozu.disbursements.selectors import batch_export_csv, batch_stats, payout_a
 from sozu.disbursements.services import checks
 from sozu.errors import SozuError
 from sozu.fields import decimal_to_stroops, stroops_to_decimal
+from sozu.observability.collectors import DatabaseCollector
 from sozu.orgs.models import Organization
 
 P = Payout.Status
@@ -161,3 +162,19 @@ def test_the_api_and_the_export_write_every_amount_with_its_seven_decimals() -> 
     assert payout_as_dict(largest)["amount"] == "922337203685.4775807"
     rows = list(csv.DictReader(io.StringIO("".join(batch_export_csv(batch=batch)))))
     assert [r["amount"] for r in rows] == ["0.0000001", "922337203685.4775807"]
+
+
+@pytest.mark.django_db
+def test_the_metrics_collector_sums_amounts_exactly() -> None:
+    org = an_org()
+    for _ in range(3):
+        queued(org, BILLION_AND_A_STROOP)
+
+    families = {f.name: f for f in DatabaseCollector().collect()}
+    (total,) = [
+        s.value
+        for s in families["sozu_payouts_amount_usdc"].samples
+        if s.labels == {"organization": org.slug, "status": P.QUEUED}
+    ]
+    # Exact up to the exporter, which writes the number of the page at the very edge.
+    assert total == Decimal("3000000000.0000003") and isinstance(total, Decimal)
