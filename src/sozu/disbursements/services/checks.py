@@ -58,8 +58,12 @@ def lock_for_money(org: Organization) -> Organization:
     then writes: two requests can no longer both pass a check that only one of them fits in.
     Call inside `transaction.atomic()`. On SQLite `select_for_update` does nothing, but each
     transaction begins IMMEDIATE (settings), which serializes writers the same way.
+
+    NO KEY UPDATE, not UPDATE: rows that reference the organization (audit events, payouts,
+    transactions) can still be inserted meanwhile, so a transaction that holds, say, the audit
+    chain and inserts such a row does not deadlock with one that holds this lock and audits.
     """
-    return Organization.objects.select_for_update().get(pk=org.pk)
+    return Organization.objects.select_for_update(no_key=True).get(pk=org.pk)
 
 
 def check_daily_cap(org: Organization, amount: Decimal) -> None:

@@ -15,15 +15,18 @@ from functools import partial
 from typing import Any, TypeVar
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import Sum
 from stellar_sdk import Keypair
 
+from sozu.audit.services import Entry, audit_record
 from sozu.disbursements.models import Batch, Payout
+from sozu.disbursements.services import checks
 from sozu.disbursements.services.batches import batch_create, batch_execute, batch_retry_failed
 from sozu.disbursements.services.payouts import payout_create
 from sozu.disbursements.tests.api.test_batch_lifecycle import close_trustline, run_worker
 from sozu.errors import SozuError
+from sozu.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,3 +155,38 @@ def test_retrying_failed_lines_respects_the_daily_cap(make_org, make_recipient, 
     batch.refresh_from_db()
     assert batch.status == B.FAILED
     assert committed(org) == Decimal("80")
+
+
+def test_the_money_lock_does_not_block_rows_that_reference_the_organization() -> None:
+    """Audit events, payouts and transactions are still inserted while the lock is held."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks: one writer at a time")
+    org = Organization.objects.create(
+        slug="ong-lock", name="ONG", wallet_public_key=Keypair.random().public_key
+    )
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                checks.lock_for_money(org)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # blocked would fail, not hang
+            audit_record(organization_id=org.pk, entry=Entry("t", "test.event", "org", org.pk, {}))
+            Payout.objects.create(
+                organization=org, destination=org.wallet_public_key, amount=1, created_by="t"
+            )
+    finally:
+        release.set()
+        holder.join()
+    assert Payout.objects.filter(organization=org).count() == 1
