@@ -9,8 +9,8 @@ On PostgreSQL the old column is `numeric(20, 7)`: `amount * 10000000` is an inte
 numeric, and its cast to bigint is exact (nothing to truncate). On SQLite the old column held
 REAL values (a `DecimalField` has NUMERIC affinity): each is read as Python reads a float,
 by its shortest round-trip decimal form, and rounded to the nearest stroop. That recovers
-the amount that was written for every amount below 450 million (where a double still resolves
-a tenth of a stroop); a larger one had already lost its last digits when SQLite stored it.
+the amount that was written for every amount below 2**28 (268,435,456), where two amounts a
+stroop apart are still two different doubles; above it, SQLite may already have merged them.
 """
 
 from __future__ import annotations
