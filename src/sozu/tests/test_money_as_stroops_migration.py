@@ -19,8 +19,17 @@ AMOUNTS = [
     Decimal("1234.5678901"),
     Decimal("123456789.1234567"),  # 16 significant digits: still exact out of SQLite's REAL
     Decimal("20000000"),
+    Decimal("268435455.9999999"),  # a stroop below 2**28: up to here a REAL kept every stroop
 ]
-STROOPS = [1, 125_000_000, 1_502_500_000, 12_345_678_901, 1_234_567_891_234_567, 2 * 10**14]
+STROOPS = [
+    1,
+    125_000_000,
+    1_502_500_000,
+    12_345_678_901,
+    1_234_567_891_234_567,
+    2 * 10**14,
+    2_684_354_559_999_999,
+]
 
 
 def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
