@@ -144,12 +144,13 @@ def batch_execute(*, organization: Organization, batch_id: int, actor: str) -> B
         raise SozuError("not_found")
     _refuse_if_cancelled(batch, "executed")
     check_batch(batch, B.EXECUTING, "executed")
-    checks.check_daily_cap(organization, batch.total_amount)
-    checks.check_funds(organization, batch.total_amount)  # Horizon call: outside the transaction
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)  # the cap and funds hold until commit
         batch = _locked(batch_id, organization)
         _refuse_if_cancelled(batch, "executed")
         check_batch(batch, B.EXECUTING, "executed")
+        checks.check_daily_cap(locked, batch.total_amount)
+        checks.check_funds(locked, batch.total_amount)
         now = timezone.now()
         n = batch.lines.filter(status=P.VALIDATED).update(status=P.QUEUED, queued_at=now)
         _set_status(batch, B.EXECUTING, actor, "executed", lines_queued=n)
@@ -228,12 +229,14 @@ def batch_retry_failed(*, organization: Organization, batch_id: int, actor: str)
     if not batch.lines.filter(status=P.FAILED).exists():
         # Nothing to pay again: reopening the batch would leave it executing forever.
         raise SozuError("nothing_to_retry")
-    failed_total = checks._sum(batch.lines.filter(status=P.FAILED))
-    checks.check_funds(organization, failed_total)
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)  # the cap and funds hold until commit
         batch = _locked(batch_id, organization)
         _refuse_if_cancelled(batch, "retried")
         check_batch(batch, B.EXECUTING, "retried")
+        failed_total = checks._sum(batch.lines.filter(status=P.FAILED))
+        checks.check_daily_cap(locked, failed_total)  # requeued lines count from now on
+        checks.check_funds(locked, failed_total)
         n = batch.lines.filter(status=P.FAILED).update(
             status=P.QUEUED,
             failure_code="",

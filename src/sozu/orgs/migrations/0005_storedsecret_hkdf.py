@@ -18,7 +18,7 @@ def to_legacy(apps, schema_editor):
 class Migration(migrations.Migration):
     # Other branches add orgs 0003 and 0004: the chain is fixed when they are merged.
     dependencies = [
-        ("orgs", "0002_organization_ready"),
+        ("orgs", "0004_money_as_stroops"),
     ]
 
     operations = [
