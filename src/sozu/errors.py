@@ -18,7 +18,34 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "amount_not_positive": (_("The amount must be greater than zero."), 400),
     "amount_too_precise": (_("The amount %(value)s has more than 7 decimal places."), 400),
     "amount_too_large": (_("The amount %(value)s is too large."), 400),
+    "amount_ambiguous_thousands": (
+        _(
+            "“%(value)s” could be read as thousands: write amounts without a thousands "
+            "separator and with “.” only for decimals (1000 or 1000.00 for one thousand)."
+        ),
+        400,
+    ),
     "memo_too_long": (_("The memo is longer than 28 bytes."), 400),
+    "memo_not_text": (_("The memo must be text."), 400),
+    "memo_not_printable": (
+        _("The memo contains control characters (such as NUL or a line break)."),
+        400,
+    ),
+    "beneficiary_id_invalid": (
+        _("“%(value)s” is not a beneficiary id (a whole number written with digits 0-9)."),
+        400,
+    ),
+    "csv_nul_byte": (
+        _("Line %(line)s of the CSV file contains a NUL character; export it again as CSV text."),
+        400,
+    ),
+    "csv_duplicate_column": (
+        _(
+            "The CSV file has the column “%(column)s” more than once (upper and lower case "
+            "count as the same)."
+        ),
+        400,
+    ),
     "destination_missing": (_("Each line needs a destination address or a beneficiary id."), 400),
     "destination_ambiguous": (
         _("Give either a destination address or a beneficiary id, not both."),
@@ -69,6 +96,13 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
         _("This Idempotency-Key was already used with a different request."),
         422,
     ),
+    "idempotency_key_required": (
+        _(
+            "Send an Idempotency-Key header (a unique text per payout, up to 255 characters) "
+            "so that a retry never pays twice."
+        ),
+        400,
+    ),
     "idempotency_in_progress": (
         _("A request with this Idempotency-Key is still being processed."),
         409,
@@ -77,6 +111,10 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "invalid_transition": (_("A %(object)s that is %(status)s cannot be %(action)s."), 409),
     "no_channels": (_("The organization has no channel accounts to pay from."), 409),
     "wallet_secret_missing": (_("The organization's wallet secret is not available to sign."), 409),
+    "internal_error": (
+        _("Something went wrong on our side (error %(error_id)s); it was logged."),
+        500,
+    ),
     "network_unavailable": (_("The Stellar network could not be reached: %(detail)s."), 503),
     "webhook_url_invalid": (_("Webhook URLs must use HTTPS."), 400),
     # why a payout failed (shown per line)

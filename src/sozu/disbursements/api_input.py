@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from django.http import HttpRequest
 from sozu.errors import SozuError
 
 DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_NUMBER = 1_000_000_000
+PAGE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def declared_length(request: HttpRequest) -> int:
@@ -53,7 +56,8 @@ def positive_int(request: HttpRequest, name: str, default: int) -> int:
     raw = request.GET.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only ("²".isdigit() is True) and bounded: a page past the data is empty.
+    if not PAGE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_NUMBER:
         raise SozuError("invalid_field", field=name)
     return int(raw)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,11 @@ from sozu.stellar.amounts import AmountError, parse_amount
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_MEMO_BYTES = 28
 DESTINATION_COLUMNS = ("destination", "address", "beneficiary_id")
+#: Ids are BigAutoField primary keys.
+MAX_ID = 2**63 - 1
+ASCII_ID = re.compile(r"[0-9]{1,19}")
+#: How much of a refused value a message repeats.
+SHOWN_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,27 @@ def is_valid_destination(address: str) -> bool:
     )
 
 
+def parse_id(value: object) -> int | None:
+    """A database id from JSON or CSV: a positive integer that fits in a 64-bit column,
+    written with ASCII digits ("²" and Arabic-Indic digits are digits to Python, not to us);
+    else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and ASCII_ID.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def shown(value: object) -> str:
+    """A value as it goes into a message: text, cut short (a 5 MB cell is not echoed)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs; line numbers count the header as line 1, as spreadsheets do."""
     if len(data) > MAX_FILE_BYTES:
@@ -43,6 +70,9 @@ def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SozuError("csv_malformed", reason="not UTF-8 text") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SozuError("csv_nul_byte", line=line)
     try:
         sample = text[:4096]
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
@@ -50,6 +80,12 @@ def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    seen_columns: set[str] = set()
+    for name in fields:
+        if name and name in seen_columns:
+            # "amount" and "Amount": which one was meant? Never let the last one win silently.
+            raise SozuError("csv_duplicate_column", column=name)
+        seen_columns.add(name)
     if "amount" not in fields or not any(c in fields for c in DESTINATION_COLUMNS):
         raise SozuError("csv_missing_column", columns="destination|beneficiary_id, amount")
     reader.fieldnames = fields
@@ -101,9 +137,9 @@ def validate_lines(
 
     wanted_ids = set()
     for _, row in rows:
-        raw = row.get("beneficiary_id")
-        if raw not in (None, "") and str(raw).isdigit():
-            wanted_ids.add(int(str(raw)))
+        wanted = parse_id(row.get("beneficiary_id"))
+        if wanted is not None:
+            wanted_ids.add(wanted)
     beneficiaries = {
         b.pk: b
         for b in Beneficiary.objects.filter(organization_id=organization_id, pk__in=wanted_ids)
@@ -111,18 +147,26 @@ def validate_lines(
     specs: list[LineSpec] = []
     seen: dict[tuple[str, Decimal, str], int] = {}
     for line, row in rows:
-        destination = str(row.get("destination") or row.get("address") or "").strip()
+        raw_destination = row.get("destination") or row.get("address") or ""
+        if not isinstance(raw_destination, str):
+            err(line, "invalid_address", address=shown(raw_destination))
+            continue
+        destination = raw_destination.strip()
         raw_ben = row.get("beneficiary_id")
         ben_id: int | None = None
         if raw_ben not in (None, ""):
             if destination:
                 err(line, "destination_ambiguous")
                 continue
-            if not str(raw_ben).isdigit() or int(str(raw_ben)) not in beneficiaries:
-                # Another organization's beneficiary is reported exactly like a missing one.
-                err(line, "unknown_beneficiary", beneficiary_id=raw_ben)
+            wanted = parse_id(raw_ben)
+            if wanted is None:
+                err(line, "beneficiary_id_invalid", value=shown(raw_ben))
                 continue
-            ben = beneficiaries[int(str(raw_ben))]
+            if wanted not in beneficiaries:
+                # Another organization's beneficiary is reported exactly like a missing one.
+                err(line, "unknown_beneficiary", beneficiary_id=wanted)
+                continue
+            ben = beneficiaries[wanted]
             if ben.status != Beneficiary.Status.APPROVED:
                 err(line, "beneficiary_not_approved", beneficiary_id=raw_ben)
                 continue
@@ -136,9 +180,16 @@ def validate_lines(
         try:
             amount = parse_amount(row.get("amount"))
         except AmountError as exc:
-            err(line, exc.code, value=exc.value)
+            err(line, exc.code, value=shown(exc.value))
             continue
-        memo = str(row.get("memo") or "").strip()
+        raw_memo = row.get("memo")
+        if raw_memo is not None and not isinstance(raw_memo, str):
+            err(line, "memo_not_text")
+            continue
+        memo = (raw_memo or "").strip()
+        if not memo.isprintable():
+            err(line, "memo_not_printable")
+            continue
         if len(memo.encode()) > MAX_MEMO_BYTES:
             err(line, "memo_too_long")
             continue
