@@ -30,6 +30,11 @@ class Organization(models.Model):
     max_fee_per_op = models.PositiveIntegerField(default=10_000)
     #: How many packed transactions may be in flight at once (one channel account each).
     max_in_flight = models.PositiveSmallIntegerField(default=12)
+    #: POST /api/v1/payouts without an Idempotency-Key is refused, so a retry never pays twice.
+    require_idempotency_key = models.BooleanField(
+        default=True,
+        help_text=_("Refuse API payouts sent without an Idempotency-Key header"),
+    )
 
     class Meta:
         ordering = ["slug"]

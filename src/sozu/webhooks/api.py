@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import BeforeValidator, Field
 
-from sozu.disbursements.api import Caller, answer, endpoint
-from sozu.disbursements.api_input import parse_json_object, read_body
+from sozu.core.api import API_PREFIX, caller_of, problems, refuse
+from sozu.disbursements.api import ObjectId
 from sozu.errors import SozuError
 from sozu.webhooks.models import WebhookEndpoint
 from sozu.webhooks.services import webhook_endpoint_create, webhook_endpoint_disable
 
 MAX_BODY_BYTES = 4096
+#: The longest URL the database keeps (PostgreSQL refuses a longer one with an error).
+MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length or 500
+
+router = Router(tags=["webhooks"])
+
+
+def url_input(value: object) -> object:
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_LENGTH:
+        raise refuse("invalid_field", field="url")
+    return value
+
+
+class WebhookIn(Schema):
+    url: Annotated[
+        str,
+        BeforeValidator(url_input),
+        Field(description="HTTPS URL that receives signed events.", max_length=MAX_URL_LENGTH),
+    ]
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    active: bool
+    created_at: str
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="The signing secret, shown this once.")
+
+
+class WebhookList(Schema):
+    results: list[WebhookOut]
 
 
 def endpoint_as_dict(ep: WebhookEndpoint) -> dict[str, Any]:
@@ -26,30 +60,33 @@ def endpoint_as_dict(ep: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-@endpoint("GET", "POST")
-def webhooks_api(request: HttpRequest, caller: Caller) -> HttpResponseBase:
-    if request.method == "GET":
-        endpoints = WebhookEndpoint.objects.filter(organization=caller.organization).order_by("pk")
-        return answer(HTTPStatus.OK, {"results": [endpoint_as_dict(e) for e in endpoints]})
-    data = parse_json_object(read_body(request, max_bytes=MAX_BODY_BYTES))
-    url = data.get("url")
-    if not isinstance(url, str) or not url:
-        raise SozuError("invalid_field", field="url")
+@router.get("/webhooks", response={200: WebhookList, **problems()})
+def webhooks_list_api(request: HttpRequest) -> dict[str, Any]:
+    organization = caller_of(request).organization
+    endpoints = WebhookEndpoint.objects.filter(organization=organization).order_by("pk")
+    return {"results": [endpoint_as_dict(e) for e in endpoints]}
+
+
+@router.post("/webhooks", response={201: WebhookCreated, **problems(400, 413)})
+def webhooks_create_api(
+    request: HttpRequest, payload: WebhookIn, response: HttpResponse
+) -> Status[Any]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise SozuError("file_too_large", max_bytes=MAX_BODY_BYTES)
+    caller = caller_of(request)
     ep, secret = webhook_endpoint_create(
-        organization=caller.organization, url=url, actor=caller.actor
+        organization=caller.organization, url=payload.url, actor=caller.actor
     )
+    response["Location"] = f"{API_PREFIX}/webhooks/{ep.pk}"
     # The signing secret is shown this once; only its encrypted form is kept.
-    return answer(
-        HTTPStatus.CREATED,
-        {**endpoint_as_dict(ep), "secret": secret},
-        location=f"/api/v1/webhooks/{ep.pk}",
-    )
+    return Status(HTTPStatus.CREATED, {**endpoint_as_dict(ep), "secret": secret})
 
 
-@endpoint("DELETE")
-def webhook_detail_api(request: HttpRequest, caller: Caller, webhook_id: int) -> HttpResponseBase:
+@router.delete("/webhooks/{webhook_id}", response={200: WebhookOut, **problems(400, 404, 409)})
+def webhook_detail_api(request: HttpRequest, webhook_id: ObjectId) -> dict[str, Any]:
+    caller = caller_of(request)
     ep = WebhookEndpoint.objects.filter(organization=caller.organization, pk=webhook_id).first()
     if ep is None:
         raise SozuError("not_found")
     ep = webhook_endpoint_disable(endpoint=ep, actor=caller.actor)
-    return answer(HTTPStatus.OK, endpoint_as_dict(ep))
+    return endpoint_as_dict(ep)
