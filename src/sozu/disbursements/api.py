@@ -176,7 +176,7 @@ Memo = Annotated[
 BeneficiaryId = Annotated[
     int | None,
     BeforeValidator(beneficiary_id_input),
-    Field(description="An approved beneficiary of the organization.", ge=1, le=MAX_ID),
+    Field(description=f"An approved beneficiary of the organization (1 to {MAX_ID})."),
 ]
 #: Ids in paths: whole numbers with ASCII digits that fit in the id column (else 400).
 ObjectId = Annotated[
