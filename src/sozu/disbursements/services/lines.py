@@ -79,7 +79,11 @@ def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise SozuError("csv_malformed", reason=str(exc)) from None
+    fields = [f.strip().lower() for f in header]
     seen_columns: set[str] = set()
     for name in fields:
         if name and name in seen_columns:

@@ -21,6 +21,7 @@ PROPERTY = settings(
     max_examples=60,
     deadline=None,
     database=None,
+    derandomize=True,  # the same examples on every run: CI never flips on luck
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -30,12 +31,14 @@ json_values = st.recursive(
     | st.integers()
     | st.floats()
     | st.text(max_size=12)
-    | st.sampled_from(["١٢", "１２", "1e21", "9" * 40, "1.000", "-1", "12.5", "\x00"]),
+    | st.sampled_from(
+        ["\u0661\u0662", "\uff11\uff12", "1e21", "9" * 40, "1.000", "-1", "12.5", "\x00"]
+    ),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
     max_leaves=6,
 )
 amount_text = st.from_regex(r"[-+0-9.,eE_ ]{0,14}", fullmatch=True) | st.sampled_from(
-    ["1", "0.0000001", "999999999999999999999", "1.000", "2", "1e3", "١", "１"]
+    ["1", "0.0000001", "999999999999999999999", "1.000", "2", "1e3", "\u0661", "\uff11"]
 )
 
 

@@ -178,3 +178,9 @@ def test_a_csv_with_a_column_twice_is_refused_naming_it(header):
     assert exc.value.code == "csv_duplicate_column"
     with override("en"):
         assert "“amount”" in exc.value.message or "“destination”" in exc.value.message
+
+
+def test_a_csv_header_the_csv_module_cannot_read_is_malformed_not_a_crash():
+    with pytest.raises(SozuError) as exc:
+        rows_from_csv(b"\r0")  # found by the property test: was csv.Error, a 500
+    assert exc.value.code == "csv_malformed"
