@@ -709,7 +709,8 @@ def batches_list_api(
 
 @router.post(
     "/batches",
-    response={201: BatchOut, **problems(400, 409, 413, 415, 422)},
+    # BatchCreated: the replay for a request that died right after creating the batch.
+    response={201: BatchOut | BatchCreated, **problems(400, 409, 413, 415, 422)},
     summary="Create a batch",
     description="Every line is validated first: all valid (201), or nothing saved (400).",
     openapi_extra={"requestBody": BATCH_BODY},

@@ -12,7 +12,7 @@ from django.utils.translation import override
 
 from sozu.disbursements.api import creating_for, request_fingerprint
 from sozu.disbursements.api_input import canonical_json
-from sozu.disbursements.models import IdempotencyRecord, Payout
+from sozu.disbursements.models import Batch, IdempotencyRecord, Payout
 from sozu.disbursements.services.payouts import payout_create
 from sozu.disbursements.tests.api.helpers import post_json, row_counts, usdc_balance
 from sozu.errors import SozuError, message_for
@@ -127,3 +127,28 @@ def test_the_payout_and_its_key_are_linked_in_one_transaction(org, recipient):
         payout_create(organization=org, data=body | {"amount": "3"}, actor="api:test")
     assert exc.value.code == "idempotency_in_progress"
     assert list(Payout.objects.values_list("pk", flat=True)) == [linked.pk]
+
+
+def test_a_batch_request_that_dies_after_creating_the_batch_is_not_created_twice(
+    api_client, recipient, monkeypatch
+):
+    from sozu.disbursements import api
+
+    body = {"lines": [{"destination": recipient(), "amount": "1"}]}
+    key = {"Idempotency-Key": "lote-murio"}
+
+    def dies(batch: object) -> None:
+        raise SystemExit("web process killed mid-request")
+
+    monkeypatch.setattr(api, "batch_as_dict", dies)
+    with pytest.raises(SystemExit):
+        post_json(api_client, "/api/v1/batches", body, **key)
+    monkeypatch.undo()
+
+    retry = post_json(api_client, "/api/v1/batches", body, **key)
+
+    batch = Batch.objects.get()
+    assert retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == {"id": batch.pk, "status": "validated", "href": retry["Location"]}
+    assert retry["Location"] == f"/api/v1/batches/{batch.pk}"
