@@ -195,6 +195,16 @@ class SozuError(Exception):
         return body
 
 
+#: How much of a refused value a message repeats (a 5 MB field is not echoed back).
+SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """A refused value as it goes into a message: text, cut short."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def message_for(code: str, params: dict[str, Any] | None = None) -> str:
     """The message for `code` in the active language (codes without one fall back to the code)."""
     entry = MESSAGES.get(code)

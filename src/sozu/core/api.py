@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.http.response import HttpResponseBase
@@ -26,9 +27,11 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from sozu.core.api_input import parse_json_object
+from sozu.core.ids import MAX_ID, parse_id
 from sozu.errors import MESSAGES, SozuError, message_for
 from sozu.orgs.models import Organization
 from sozu.orgs.services import apikey_authenticate
@@ -40,8 +43,6 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:sozu:problem:"
 #: The order in which an Allow header lists methods.
 METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
-#: Where a value named in an error message is cut (a 5 MB field is not echoed back).
-SHOWN_CHARS = 40
 
 DESCRIPTION = """\
 Pay USDC on Stellar to one address at a time or to many in a batch.
@@ -144,12 +145,6 @@ def problems(*statuses: int) -> dict[int, type[Problem]]:
     return {status: Problem for status in sorted({HTTPStatus.UNAUTHORIZED, *statuses})}
 
 
-def shown(value: object) -> str:
-    """A value as it goes into a message: text, cut short."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
-
-
 def refuse(code: str, **params: Any) -> PydanticCustomError:
     """A schema validation error that carries one of our codes (see `refusal`)."""
     return PydanticCustomError(code, code, {k: str(v) for k, v in params.items()})
@@ -197,13 +192,26 @@ def refusal(errors: Iterable[Any], *, lines: str | None = None, single: bool = F
     return SozuError("invalid_lines", errors=per_line, count=len(per_line))
 
 
+def object_id_input(value: object) -> object:
+    found = parse_id(value)
+    if found is None:
+        raise refuse("invalid_field")
+    return found
+
+
+#: Ids in paths: whole numbers with ASCII digits that fit in the id column (else 400).
+ObjectId = Annotated[
+    int,
+    BeforeValidator(object_id_input),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+]
+
+
 class JsonObjectParser(Parser):
     """Request bodies are JSON objects; number literals with a fraction stay floats, so that an
     amount sent as a number is refused (amount_float), never rounded."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        from sozu.disbursements.api_input import parse_json_object
-
         return parse_json_object(request.body)
 
 
@@ -251,8 +259,6 @@ def http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
 
 
 def too_big(request: HttpRequest, exc: Exception) -> JsonResponse:
-    from django.conf import settings
-
     return error_response(
         SozuError("file_too_large", max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     )
@@ -371,6 +377,7 @@ __all__ = [
     "API_PREFIX",
     "ApiKey",
     "Caller",
+    "ObjectId",
     "Problem",
     "Router",
     "answer",
@@ -380,6 +387,5 @@ __all__ = [
     "problems",
     "refusal",
     "refuse",
-    "shown",
     "v1_urlpatterns",
 ]

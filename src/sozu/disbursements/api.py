@@ -33,15 +33,15 @@ from pydantic import ValidationError as PydanticValidationError
 from sozu.core.api import (
     API_PREFIX,
     Caller,
+    ObjectId,
     answer,
     caller_of,
     problem_body,
     problems,
     refusal,
     refuse,
-    shown,
 )
-from sozu.disbursements.api_input import (
+from sozu.core.api_input import (
     MAX_PAGE_NUMBER,
     PAGE_NUMBER,
     canonical_json,
@@ -50,6 +50,7 @@ from sozu.disbursements.api_input import (
     parse_json_object,
     read_body,
 )
+from sozu.core.ids import MAX_ID, parse_id
 from sozu.disbursements.models import Batch, IdempotencyRecord, Payout
 from sozu.disbursements.selectors import (
     batch_as_dict,
@@ -68,14 +69,9 @@ from sozu.disbursements.services.batches import (
     batch_resume,
     batch_retry_failed,
 )
-from sozu.disbursements.services.lines import (
-    MAX_FILE_BYTES,
-    MAX_ID,
-    parse_id,
-    rows_from_csv,
-)
+from sozu.disbursements.services.lines import MAX_FILE_BYTES, rows_from_csv
 from sozu.disbursements.services.payouts import payout_create, payout_pay_now
-from sozu.errors import SozuError
+from sozu.errors import SozuError, shown
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +121,6 @@ def beneficiary_id_input(value: object) -> object:
     return found
 
 
-def object_id_input(value: object) -> object:
-    found = parse_id(value)
-    if found is None:
-        raise refuse("invalid_field")
-    return found
-
-
 def page_input(value: object) -> object:
     if value in (None, ""):
         return None
@@ -177,12 +166,6 @@ BeneficiaryId = Annotated[
     int | None,
     BeforeValidator(beneficiary_id_input),
     Field(description=f"An approved beneficiary of the organization (1 to {MAX_ID})."),
-]
-#: Ids in paths: whole numbers with ASCII digits that fit in the id column (else 400).
-ObjectId = Annotated[
-    int,
-    BeforeValidator(object_id_input),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
 PageNumber = Annotated[
     int | None,

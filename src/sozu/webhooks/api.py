@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import BeforeValidator, Field
 
-from sozu.core.api import API_PREFIX, caller_of, problems, refuse
-from sozu.disbursements.api import ObjectId
+from sozu.core.api import API_PREFIX, ObjectId, caller_of, problems, refuse
 from sozu.errors import SozuError
 from sozu.webhooks.models import WebhookEndpoint
 from sozu.webhooks.services import webhook_endpoint_create, webhook_endpoint_disable

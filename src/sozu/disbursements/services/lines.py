@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,17 +12,13 @@ from typing import Any
 from stellar_sdk import StrKey
 
 from sozu.beneficiaries.models import Beneficiary
-from sozu.errors import SozuError, message_for
+from sozu.core.ids import parse_id
+from sozu.errors import SozuError, message_for, shown
 from sozu.stellar.amounts import AmountError, parse_amount
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_MEMO_BYTES = 28
 DESTINATION_COLUMNS = ("destination", "address", "beneficiary_id")
-#: Ids are BigAutoField primary keys.
-MAX_ID = 2**63 - 1
-ASCII_ID = re.compile(r"[0-9]{1,19}")
-#: How much of a refused value a message repeats.
-SHOWN_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -39,27 +34,6 @@ def is_valid_destination(address: str) -> bool:
     return StrKey.is_valid_ed25519_public_key(address) or StrKey.is_valid_med25519_public_key(
         address
     )
-
-
-def parse_id(value: object) -> int | None:
-    """A database id from JSON or CSV: a positive integer that fits in a 64-bit column,
-    written with ASCII digits ("²" and Arabic-Indic digits are digits to Python, not to us);
-    else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and ASCII_ID.fullmatch(value.strip()):
-        number = int(value.strip())
-    else:
-        return None
-    return number if 1 <= number <= MAX_ID else None
-
-
-def shown(value: object) -> str:
-    """A value as it goes into a message: text, cut short (a 5 MB cell is not echoed)."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
 def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import override
 
+from sozu.core.api_input import canonical_json
 from sozu.disbursements.api import creating_for, request_fingerprint
-from sozu.disbursements.api_input import canonical_json
 from sozu.disbursements.models import Batch, IdempotencyRecord, Payout
 from sozu.disbursements.services.payouts import payout_create
 from sozu.disbursements.tests.api.helpers import post_json, row_counts, usdc_balance
