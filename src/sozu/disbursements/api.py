@@ -404,7 +404,8 @@ def idempotent(
             raise SozuError("idempotency_key_required")
         status, body = run()
         return Answer(status, body, location_for(scope, status, body))
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    # Printable text only: PostgreSQL cannot store a NUL, and a key is something people read.
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise SozuError("invalid_field", field="Idempotency-Key")
     fingerprint = request_fingerprint(request.method or "", request.path, canonical_body)
     record = None
@@ -603,7 +604,7 @@ def batch_input(request: HttpRequest, query_name: str) -> BatchInput:
         canonical = b"csv\n" + canonical_json(name) + b"\n" + raw
     else:
         raise SozuError("unsupported_media_type")
-    if len(name) > MAX_BATCH_NAME_LENGTH:
+    if len(name) > MAX_BATCH_NAME_LENGTH or not name.strip().isprintable():
         raise SozuError("invalid_field", field="name")
     return BatchInput(name=name.strip(), rows=rows, canonical_body=canonical)
 

@@ -178,3 +178,34 @@ def test_float_json_amounts_are_still_refused_as_floats(api_client, recipient):
 
     assert (r.status_code, r.json()["code"]) == (400, "amount_float")
     assert Payout.objects.count() == 0
+
+
+@pytest.mark.parametrize("as_csv", [False, True])
+def test_a_batch_name_with_a_control_character_is_refused(api_client, recipient, as_csv):
+    dest = recipient()
+    if as_csv:
+        r = api_client.post(
+            "/api/v1/batches?name=marzo%00",
+            data=f"destination,amount\n{dest},1\n".encode(),
+            content_type="text/csv",
+        )
+    else:
+        body = {"name": "marzo\x00", "lines": [{"destination": dest, "amount": "1"}]}
+        r = post_json(api_client, "/api/v1/batches", body)
+
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_field")
+    assert r.json()["params"] == {"field": "name"}
+    assert Batch.objects.count() == 0
+
+
+def test_an_idempotency_key_with_a_control_character_is_refused(api_client, recipient):
+    r = post_json(
+        api_client,
+        "/api/v1/payouts",
+        {"destination": recipient(), "amount": "1"},
+        **{"Idempotency-Key": "clave\x01"},
+    )
+
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_field")
+    assert r.json()["params"] == {"field": "Idempotency-Key"}
+    assert row_counts() == (0, 0, 0)
