@@ -22,7 +22,12 @@ router = Router(tags=["webhooks"])
 
 
 def url_input(value: object) -> object:
-    if not isinstance(value, str) or not value or len(value) > MAX_URL_LENGTH:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_URL_LENGTH
+        or not value.isprintable()  # a NUL cannot be stored by PostgreSQL
+    ):
         raise refuse("invalid_field", field="url")
     return value
 

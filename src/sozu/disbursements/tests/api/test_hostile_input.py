@@ -132,10 +132,14 @@ def test_ids_and_page_numbers_are_bounded_ascii_integers(api_client, url, field)
     assert (r.json()["code"], r.json()["params"]) == ("invalid_field", {"field": field})
 
 
-def test_a_webhook_url_longer_than_its_column_is_refused(api_client):
-    r = post_json(api_client, "/api/v1/webhooks", {"url": "https://example.org/" + "a" * 600})
+@pytest.mark.parametrize(
+    "url", ["https://example.org/" + "a" * 600, "https://example.org/\x00", 42, ""]
+)
+def test_a_webhook_url_that_cannot_be_stored_is_refused(api_client, url):
+    r = post_json(api_client, "/api/v1/webhooks", {"url": url})
 
     assert (r.status_code, r.json()["code"]) == (400, "invalid_field")
+    assert r.json()["params"] == {"field": "url"}
     assert not WebhookEndpoint.objects.exists()
 
 
