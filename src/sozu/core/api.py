@@ -73,7 +73,8 @@ class ApiKey(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
         token = token.strip()
-        key = apikey_authenticate(token) if token else None
+        # A key is printable ASCII; anything else (a NUL breaks PostgreSQL queries) is no key.
+        key = apikey_authenticate(token) if token.isprintable() and token.isascii() else None
         if key is None:
             return None
         return Caller(organization=key.organization, actor=f"api:{key.prefix}")

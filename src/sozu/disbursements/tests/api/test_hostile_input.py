@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.test import Client
 
 from sozu.disbursements import api
 from sozu.disbursements.models import Batch, Payout
@@ -213,3 +214,11 @@ def test_an_idempotency_key_with_a_control_character_is_refused(api_client, reci
     assert (r.status_code, r.json()["code"]) == (400, "invalid_field")
     assert r.json()["params"] == {"field": "Idempotency-Key"}
     assert row_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("token", ["sozu_ab\x00cd_ef", "sozu_ñandú_x", "\x00"])
+def test_a_key_that_is_not_printable_ascii_is_simply_not_a_key(token):
+    r = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/batches")
+
+    assert r.status_code == 401
+    assert r.json()["code"] == "unauthenticated"
