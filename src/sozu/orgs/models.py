@@ -35,6 +35,11 @@ class Organization(models.Model):
     batch_approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1)]
     )
+    #: POST /api/v1/payouts without an Idempotency-Key is refused, so a retry never pays twice.
+    require_idempotency_key = models.BooleanField(
+        default=True,
+        help_text=_("Refuse API payouts sent without an Idempotency-Key header"),
+    )
 
     class Meta:
         ordering = ["slug"]

@@ -14,7 +14,7 @@ def _decimal(default: Decimal, **kwargs: object) -> models.DecimalField:  # type
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0002_organization_ready"),
+        ("orgs", "0003_organization_require_idempotency_key"),
     ]
 
     operations = [

@@ -77,7 +77,14 @@ class Command(SozuCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        create = sub.add_parser("create", help="a validated batch from a CSV file (- for stdin)")
+        create = sub.add_parser(
+            "create",
+            help=(
+                "a validated batch from a CSV file (- for stdin): columns destination or "
+                "beneficiary_id, amount, memo; amounts use '.' for decimals and no thousands "
+                "separator (1000.50; 1.000 is refused as ambiguous)"
+            ),
+        )
         create.add_argument(
             "file",
             metavar="FILE.csv",

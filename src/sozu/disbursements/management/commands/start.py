@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import socket
 import threading
@@ -250,9 +251,13 @@ class Command(SozuCommand):
             if demo.beneficiaries:
                 b = demo.beneficiaries[0]
                 key = shlex.quote(str(demo.key_path))
-                self.say(f"Pay {b.full_name} (a demo beneficiary) 25 USDC:")
+                self.say(
+                    f"Pay {b.full_name} (a demo beneficiary) 25 USDC "
+                    "(sent again with the same Idempotency-Key, it pays once):"
+                )
                 self.say(f"  curl -X POST {base}/api/v1/payouts \\")
                 self.say(f'    -H "Authorization: Bearer $(cat {key})" \\')
+                self.say(f'    -H "Idempotency-Key: demo-{secrets.token_hex(4)}" \\')
                 self.say('    -H "Content-Type: application/json" \\')
                 body = json.dumps({"destination": b.stellar_address, "amount": "25.00"})
                 self.say(f"    -d '{body}'")
