@@ -233,6 +233,13 @@ class PayoutOut(Out):
     memo: str
     status: str = Field(json_schema_extra={"enum": list[Any](Payout.Status.values)})
     tx_hash: str | None = Field(description="The Stellar transaction that paid it.")
+    outer_tx_hash: str | None = Field(
+        default=None,
+        description=(
+            "The hash Horizon shows for the payment: the fee bump's when the transaction was "
+            "fee-bumped, otherwise the same as tx_hash."
+        ),
+    )
     ledger: int | None
     failure_code: str | None
     failure_reason: str | None
