@@ -35,7 +35,7 @@ def test_root_sends_anonymous_visitors_to_sign_in() -> None:
     r = client.get("/", follow=True)
     assert r.redirect_chain[-1][0].startswith(reverse("account_login"))
     page = r.content.decode()
-    assert "Iniciar sesión" in page
+    assert "Ingresar" in page and "¿Olvidaste tu contraseña?" in page
     assert "Registrarse" not in page and "signup" not in page  # no public sign-up
     assert client.get("/cuenta/signup/").status_code in (403, 404, 200)  # closed page at most
     assert "cerrado" in client.get("/cuenta/signup/").content.decode().lower()

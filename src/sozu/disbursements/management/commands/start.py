@@ -55,8 +55,6 @@ def web_server_argv(host: str, port: int, *, dev: bool, workers: int) -> list[st
         str(max(1, workers)),
         "--graceful-timeout",
         "8",
-        "--access-logfile",
-        "-",
     ]
 
 
@@ -305,7 +303,7 @@ class Command(SozuCommand):
         if not staff:
             return
         self.say(
-            f"Dashboard {base}/ — demo staff (local only; also in {var_dir / 'demo-staff.json'}):"
+            f"Demo staff of the dashboard (this machine only; also in {var_dir / 'demo-staff.json'}):"
         )
         for person in staff:
             self.say(f"  {person.role:<9} {person.email}  password: {person.password}")
