@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - allauth's msgids, verbatim
 """allauth's sentences that staff read most, re-translated in Argentinian Spanish (voseo).
 
 Listed here so `makemessages` keeps them in Sozu's catalog, which Django reads before

@@ -303,7 +303,8 @@ class Command(SozuCommand):
         if not staff:
             return
         self.say(
-            f"Demo staff of the dashboard (this machine only; also in {var_dir / 'demo-staff.json'}):"
+            "Demo staff of the dashboard (this machine only; also in "
+            f"{var_dir / 'demo-staff.json'}):"
         )
         for person in staff:
             self.say(f"  {person.role:<9} {person.email}  password: {person.password}")
