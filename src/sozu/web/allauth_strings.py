@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 ALLAUTH_OVERRIDES = (
     gettext_noop("Sign Out"),
+    gettext_noop("Enter your password:"),
     gettext_noop("Are you sure you want to sign out?"),
     gettext_noop("Password Reset"),
     gettext_noop(

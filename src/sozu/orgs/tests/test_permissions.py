@@ -18,24 +18,24 @@ from sozu.orgs.permissions import (
 )
 from sozu.web.tests.helpers import TOTP_SECRET, org, staff
 
-O, P, A, V = "owner", "operator", "approver", "viewer"
+OWN, OPE, APP, VIE = "owner", "operator", "approver", "viewer"
 #: What the issue asks for: owner = members, settings, limits, API keys, webhooks; operator =
 #: beneficiaries, prepares batches and payouts; approver = approves and executes; viewer = reads.
 EXPECTED: dict[str, set[str]] = {
-    "view": {O, P, A, V},
-    "export": {O, P, A, V},
-    "manage_beneficiaries": {P},
-    "review_beneficiary": {P, A},
-    "prepare_batch": {P},
-    "cancel_batch": {P, A},
-    "pause_batch": {O, P, A},
-    "approve_batch": {A},
-    "execute_batch": {A},
-    "send_payout": {P, A},
-    "manage_members": {O},
-    "manage_settings": {O},
-    "manage_api_keys": {O},
-    "manage_webhooks": {O},
+    "view": {OWN, OPE, APP, VIE},
+    "export": {OWN, OPE, APP, VIE},
+    "manage_beneficiaries": {OPE},
+    "review_beneficiary": {OPE, APP},
+    "prepare_batch": {OPE},
+    "cancel_batch": {OPE, APP},
+    "pause_batch": {OWN, OPE, APP},
+    "approve_batch": {APP},
+    "execute_batch": {APP},
+    "send_payout": {OPE, APP},
+    "manage_members": {OWN},
+    "manage_settings": {OWN},
+    "manage_api_keys": {OWN},
+    "manage_webhooks": {OWN},
 }
 
 
@@ -43,7 +43,7 @@ def test_the_table_covers_every_action() -> None:
     assert {a.value for a in Action} == set(EXPECTED) == {a.value for a in PERMISSIONS}
 
 
-@pytest.mark.parametrize("role", [O, P, A, V])
+@pytest.mark.parametrize("role", [OWN, OPE, APP, VIE])
 @pytest.mark.parametrize("action", list(EXPECTED))
 def test_role_by_action(role: str, action: str) -> None:
     assert role_can(role, Action(action)) is (role in EXPECTED[action])
@@ -64,7 +64,7 @@ def _request(user: object, membership: object = None) -> HttpRequest:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [O, P, A, V])
+@pytest.mark.parametrize("role", [OWN, OPE, APP, VIE])
 @pytest.mark.parametrize("action", [a for a in Action if a not in {Action.VIEW, Action.EXPORT}])
 def test_the_decorator_enforces_the_table(role: str, action: Action) -> None:
     """Every role x action through the decorator: refused (403) exactly where the table says.
@@ -86,7 +86,7 @@ def test_the_decorator_enforces_the_table(role: str, action: Action) -> None:
 
 @pytest.mark.django_db
 def test_a_member_without_second_factor_cannot_approve_or_execute() -> None:
-    m = staff(org(), A)
+    m = staff(org(), APP)
     for action in (Action.APPROVE_BATCH, Action.EXECUTE_BATCH, Action.SEND_PAYOUT):
         with pytest.raises(PermissionDenied):
             org_member_required(action)(_ok)(_request(m.user, m))
@@ -101,8 +101,8 @@ def test_anonymous_people_are_sent_to_sign_in() -> None:
 @pytest.mark.django_db
 def test_another_organizations_row_answers_404() -> None:
     mine, other = org(), org()
-    m = staff(mine, V)
-    staff(other, V)
+    m = staff(mine, VIE)
+    staff(other, VIE)
     theirs = AuditEvent.objects.filter(organization=other).first()
     ours = AuditEvent.objects.filter(organization=mine).first()
     assert theirs is not None and ours is not None

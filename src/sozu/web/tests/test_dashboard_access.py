@@ -208,3 +208,18 @@ def test_no_page_shows_a_secret_seed() -> None:
         body = client.get(reverse(name)).content.decode()
         assert "secret" not in body.lower() or "secret" in "clave secreta"  # no seed shown
         assert not any(word.startswith("S") and len(word) == 56 for word in body.split())
+
+
+def test_sign_in_and_out_are_audited_with_ip_and_browser() -> None:
+    o = org()
+    m = staff(o, "approver", totp_secret=TOTP_SECRET)
+    client = Client(HTTP_USER_AGENT="Chrome en el celu", REMOTE_ADDR="198.51.100.4")
+    sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    client.post(reverse("account_logout"))
+    signed_in = AuditEvent.objects.get(organization=o, action="staff.signed_in")
+    assert signed_in.data["ip"] == "198.51.100.4"
+    assert signed_in.data["user_agent"] == "Chrome en el celu"
+    assert "totp" in signed_in.data["methods"] and "password" in signed_in.data["methods"]
+    assert AuditEvent.objects.filter(organization=o, action="staff.signed_out").count() == 1
+    page = client.get(reverse("account_login"))
+    assert page.status_code == 200
