@@ -223,3 +223,34 @@ def test_sign_in_and_out_are_audited_with_ip_and_browser() -> None:
     assert AuditEvent.objects.filter(organization=o, action="staff.signed_out").count() == 1
     page = client.get(reverse("account_login"))
     assert page.status_code == 200
+
+
+def test_password_reset_by_email_sets_a_new_password() -> None:
+    from django.core import mail
+
+    m = staff(org(), "operator")
+    client = Client()
+    r = client.post(reverse("account_reset_password"), {"email": m.user.email})
+    assert r.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [m.user.email]
+    link = next(w for w in message.body.split() if "/cuenta/password/reset/key/" in w)
+    path = link.split("testserver", 1)[-1]
+    r = client.get(path, follow=True)
+    form_url = r.redirect_chain[-1][0] if r.redirect_chain else path
+    new = "otra-clave-nueva-y-larga-2026"
+    r = client.post(form_url, {"password1": new, "password2": new})
+    assert r.status_code == 302
+    m.user.refresh_from_db()
+    assert m.user.check_password(new)
+
+
+def test_pages_speak_english_when_the_browser_asks_for_it() -> None:
+    m = staff(org(), "viewer")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(m.user)
+    body = client.get(reverse("web:home")).content.decode()
+    assert "Paid this week" in body and "Pagado esta semana" not in body
+    body = Client(HTTP_ACCEPT_LANGUAGE="es-AR").get(reverse("account_login")).content.decode()
+    assert "¿Olvidaste tu contraseña?" in body

@@ -264,7 +264,8 @@ class Command(SozuCommand):
         admin_note = f"(user “{admin}”)" if admin else "(set SOZU_ADMIN_PASSWORD to create a user)"
         self.say("")
         self.say("Sozu is running.")
-        self.say(f"  Dashboard {base}/")
+        # A host name, not 127.0.0.1: browsers only allow passkeys on a domain (localhost is one).
+        self.say(f"  Dashboard {base.replace('//127.0.0.1:', '//localhost:')}/")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
         self.say(f"  Admin     {base}/admin/  {admin_note}")
