@@ -13,6 +13,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from sozu.audit.models import AuditEvent
 from sozu.web.tests.helpers import PASSWORD, TOTP_SECRET, staff, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
@@ -126,4 +127,21 @@ def test_passkey_added_then_used_to_sign_in_without_a_password(
     page.get_by_role("button", name="Ingresar con una passkey").click()
     page.wait_for_url(f"{base}/inicio/")
     expect(page.locator("header")).to_contain_text(m.user.email)
+
+    # The same passkey as the second factor after the password (instead of the TOTP code).
+    page.goto(f"{base}/cuenta/logout/")
+    page.get_by_role("button", name="Salir").last.click()
+    page.goto(f"{base}/")
+    page.get_by_label("Correo electrónico").fill(m.user.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar", exact=True).click()
+    page.wait_for_url(f"{base}/cuenta/2fa/authenticate/")
+    page.get_by_role("button", name="Usar una passkey o llave de seguridad").click()
+    page.wait_for_url(f"{base}/inicio/")
+    methods = [
+        e.data["methods"]
+        for e in AuditEvent.objects.filter(organization=org, action="staff.signed_in")
+    ]
+    assert methods[-1] == ["password", "webauthn"]
+    assert ["webauthn"] in methods  # the passwordless sign-in
     assert violations == []
