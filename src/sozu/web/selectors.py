@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sozu.disbursements.models import Batch, ChannelAccount, Payout
 from sozu.disbursements.services.checks import reserved_amount
@@ -29,6 +30,29 @@ from sozu.stellar.horizon import AccountPayment
 CHANNEL_LOW_XLM = Decimal("2")
 CHART_DAYS = 90
 RUNNING_STATUSES = (Batch.Status.EXECUTING, Batch.Status.PAUSED)
+
+
+#: Why a batch is paused, in words for staff (the engine stores only the code).
+PAUSE_REASONS = {
+    "org_underfunded": _(
+        "The organization's wallet does not have enough USDC for the remaining lines: fund "
+        "it and resume the batch."
+    ),
+    "paused_by_user": _("Someone on the team paused it."),
+    "cancelling": _("It is being cancelled."),
+}
+
+
+def pause_reason(code: str) -> str:
+    """The reason a batch is paused, readable without the figures of the moment."""
+    if not code:
+        return ""
+    if code in PAUSE_REASONS:
+        return str(PAUSE_REASONS[code])
+    text = message_for(code)
+    if "%(" in text or text == code:
+        return str(_("Paused by the payment engine (%(code)s).") % {"code": code})
+    return text
 
 
 @dataclass(frozen=True)
@@ -175,7 +199,7 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
         settled_30d=settled["settled"],
         running=running,
         paused=[
-            (r.batch, message_for(r.batch.pause_code) if r.batch.pause_code else "")
+            (r.batch, pause_reason(r.batch.pause_code))
             for r in running
             if r.batch.status == Batch.Status.PAUSED
         ],
