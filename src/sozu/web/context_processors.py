@@ -18,7 +18,7 @@ def _other_memberships(request: HttpRequest) -> Callable[[], list[Membership]]:
         return list(
             Membership.objects.select_related("organization")
             .filter(user_id=request.user.pk or 0)
-            .exclude(organization_id=getattr(current, "pk", None))
+            .exclude(organization_id=getattr(current, "pk", 0))
             .order_by("organization__name")[:20]
         )
 
