@@ -8,6 +8,7 @@ says so instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -110,6 +111,14 @@ def account_balances(public_key: str) -> AccountBalances:
     )
 
 
+def balances_of(public_keys: list[str]) -> list[AccountBalances]:
+    """Balances of several accounts, asked in parallel (one Horizon request each), in order."""
+    if len(public_keys) <= 1:
+        return [account_balances(k) for k in public_keys]
+    with ThreadPoolExecutor(max_workers=min(8, len(public_keys))) as pool:
+        return list(pool.map(account_balances, public_keys))
+
+
 def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
@@ -181,12 +190,14 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
     wallet: AccountBalances | None = None
     low_channels: list[AccountBalances] = []
     network_error = ""
+    channel_keys = list(
+        ChannelAccount.objects.filter(organization=organization, disabled=False)
+        .order_by("pk")
+        .values_list("public_key", flat=True)
+    )
     try:
-        wallet = account_balances(organization.wallet_public_key)
-        for channel in ChannelAccount.objects.filter(organization=organization, disabled=False):
-            balances = account_balances(channel.public_key)
-            if balances.xlm is None or balances.xlm < CHANNEL_LOW_XLM:
-                low_channels.append(balances)
+        wallet, *channels = balances_of([organization.wallet_public_key, *channel_keys])
+        low_channels = [c for c in channels if c.xlm is None or c.xlm < CHANNEL_LOW_XLM]
     except Exception as exc:  # the network is down or unreachable: the page still shows
         network_error = type(exc).__name__
     return HomeSummary(
@@ -224,8 +235,7 @@ def wallet_page(organization: Organization) -> WalletPage:
         .values_list("public_key", flat=True)
     )
     try:
-        wallet = account_balances(organization.wallet_public_key)
-        channels = [account_balances(k) for k in keys]
+        wallet, *channels = balances_of([organization.wallet_public_key, *keys])
         payments = network.client().recent_payments(organization.wallet_public_key, limit=15)
     except Exception as exc:  # shown as "the network did not answer"
         return WalletPage(

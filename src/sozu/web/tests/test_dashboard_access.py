@@ -296,3 +296,16 @@ def test_audit_filters_export_and_verification() -> None:
     AuditEvent.objects.filter(organization=o, action="payout.created").update(object_id="10")
     page = client.get(reverse("audit:verify")).content.decode()
     assert "<html" in page and "está rota en el evento #" in page
+
+
+def test_a_viewer_sees_the_settings_without_the_form() -> None:
+    o = org()
+    viewer = staff(o, "viewer")
+    owner = staff(o, "owner")
+    client = Client()
+    client.force_login(viewer.user)
+    body = client.get(reverse("orgs:settings")).content.decode()
+    assert owner.user.email in body and viewer.user.email in body
+    assert reverse("orgs:settings-2fa") not in body
+    client.force_login(owner.user)
+    assert reverse("orgs:settings-2fa") in client.get(reverse("orgs:settings")).content.decode()
