@@ -309,3 +309,20 @@ def test_a_viewer_sees_the_settings_without_the_form() -> None:
     assert reverse("orgs:settings-2fa") not in body
     client.force_login(owner.user)
     assert reverse("orgs:settings-2fa") in client.get(reverse("orgs:settings")).content.decode()
+
+
+def test_the_admin_signs_in_through_the_staff_sign_in() -> None:
+    from django.contrib.auth import get_user_model
+
+    r = Client().get("/admin/login/?next=/admin/")
+    assert r.status_code == 302 and r["Location"].startswith(reverse("account_login"))
+    get_user_model().objects.create_superuser(
+        username="admin", email="admin@localhost", password=PASSWORD
+    )
+    client = Client()
+    r = client.post(
+        reverse("account_login") + "?next=/admin/",
+        {"login": "admin@localhost", "password": PASSWORD},
+    )
+    assert r["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
