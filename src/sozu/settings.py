@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "sozu.orgs",
     "sozu.beneficiaries",
     "sozu.disbursements",
+    "sozu.credit",
     "sozu.webhooks",
     "sozu.observability",
 ]
