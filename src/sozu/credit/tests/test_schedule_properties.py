@@ -1,0 +1,48 @@
+"""Properties every schedule keeps, for every system and frequency (Hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sozu.credit.simulator import LoanTerms, simulate
+
+terms = st.builds(
+    LoanTerms.parse,
+    amount=st.integers(min_value=1, max_value=10**11).map(lambda c: Decimal(c) / 100),
+    cuotas=st.integers(min_value=1, max_value=120),
+    frequency=st.sampled_from(["weekly", "biweekly", "monthly"]),
+    tna=st.integers(min_value=0, max_value=50000).map(lambda bp: Decimal(bp) / 100),
+    system=st.sampled_from(["french", "german", "flat"]),
+    iva=st.sampled_from(["21", "10.5", "0"]),
+    first_due=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2035, 12, 31)),
+    origination_fee=st.sampled_from(["0", "1.5", "5"]),
+    insurance=st.sampled_from(["0", "0.25"]),
+    business_days=st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(terms)
+def test_capital_sums_to_the_amount_and_the_balance_never_goes_negative(t: LoanTerms) -> None:
+    result = simulate(t)
+    rows = result.rows
+
+    assert len(rows) == t.cuotas
+    assert sum(r.capital for r in rows) == t.amount
+    assert all(r.capital >= 0 and r.interest >= 0 and r.iva >= 0 for r in rows)
+    assert all(r.balance >= 0 for r in rows)
+    assert rows[-1].balance == 0
+    balances = [t.amount] + [r.balance for r in rows]
+    assert all(a - r.capital == b for a, b, r in zip(balances, balances[1:], rows, strict=False))
+    assert all(r.total == r.capital + r.interest + r.iva + r.fees for r in rows)
+    # Every amount is in cents.
+    assert all(r.total == r.total.quantize(Decimal("0.01")) for r in rows)
+    # Due dates only move forward, and never before the nominal date.
+    assert all(a.due_date < b.due_date for a, b in itertools.pairwise(rows))
+    assert all(r.due_date >= r.nominal_date for r in rows)
+    assert result.cft_effective >= result.cft_effective_without_iva >= 0
