@@ -125,9 +125,12 @@ def next_business_day(day: dt.date) -> dt.date:
     return day
 
 
-def nominal_due_dates(first: dt.date, count: int, frequency: Frequency) -> list[dt.date]:
+def nominal_due_dates(
+    first: dt.date, count: int, frequency: Frequency, day_of_month: int | None = None
+) -> list[dt.date]:
+    """Monthly dates fall on `day_of_month` (default: the first date's day), clamped."""
     if frequency is Frequency.MONTHLY:
-        return [add_months(first, k, first.day) for k in range(count)]
+        return [add_months(first, k, day_of_month or first.day) for k in range(count)]
     step = dt.timedelta(days=7 if frequency is Frequency.WEEKLY else 14)
     return [first + step * k for k in range(count)]
 
@@ -181,6 +184,9 @@ class LoanTerms:
     origination_fee: Decimal = ZERO
     insurance: Decimal = ZERO
     business_days: bool = False
+    #: Monthly cuotas fall on this day (clamped to the month's end); default the first's day.
+    #: A loan paid out on the 31st keeps the 31st even when its first cuota falls on the 28th.
+    day_of_month: int | None = None
 
     @classmethod
     def parse(
@@ -196,6 +202,7 @@ class LoanTerms:
         origination_fee: Any = 0,
         insurance: Any = 0,
         business_days: bool = False,
+        day_of_month: int | None = None,
     ) -> LoanTerms:
         value = _decimal(amount, "credit_amount_invalid")
         if value <= 0 or value > MAX_AMOUNT or value != value.quantize(CENT):
@@ -237,6 +244,7 @@ class LoanTerms:
             origination_fee=fees["origination_fee"],
             insurance=fees["insurance"],
             business_days=business_days,
+            day_of_month=day_of_month if day_of_month and 1 <= day_of_month <= 31 else None,
         )
 
 
@@ -371,7 +379,7 @@ def build_schedule(terms: LoanTerms) -> list[ScheduleRow]:
     rate = period_rate(terms.tna, terms.frequency)
     iva_rate = terms.iva / HUNDRED
     insurance_rate = terms.insurance / HUNDRED
-    dates = nominal_due_dates(terms.first_due, terms.cuotas, terms.frequency)
+    dates = nominal_due_dates(terms.first_due, terms.cuotas, terms.frequency, terms.day_of_month)
     balance = terms.amount
     rows = []
     for number, ((capital, interest), nominal) in enumerate(

@@ -76,7 +76,7 @@ def loan_transition(
     return loan
 
 
-def loan_terms(loan: Loan, first_due: dt.date) -> LoanTerms:
+def loan_terms(loan: Loan, first_due: dt.date, day_of_month: int | None = None) -> LoanTerms:
     """The simulator's terms of this loan, with due dates moved to business days."""
     return LoanTerms.parse(
         amount=loan.amount,
@@ -89,6 +89,7 @@ def loan_terms(loan: Loan, first_due: dt.date) -> LoanTerms:
         origination_fee=loan.origination_fee,
         insurance=loan.insurance,
         business_days=True,
+        day_of_month=day_of_month,
     )
 
 
@@ -269,7 +270,7 @@ def loan_disburse(*, loan: Loan, actor: str) -> Loan:
 def loan_schedule_for(loan: Loan, disbursed_on: dt.date) -> Simulation:
     """The schedule a loan gets when paid out on `disbursed_on`."""
     first = first_due_date(disbursed_on, Frequency(loan.frequency))
-    return simulate(loan_terms(loan, first))
+    return simulate(loan_terms(loan, first, day_of_month=disbursed_on.day))
 
 
 def loan_mark_disbursed(*, loan: Loan, paid_at: dt.datetime, actor: str) -> Loan:
