@@ -36,8 +36,9 @@ class LoanProductFactory(factory.django.DjangoModelFactory[LoanProduct]):
 
 def draft_loan(*, product: LoanProduct | None = None, **kwargs: Any) -> Loan:
     """A draft loan prepared by user:1 for a new approved beneficiary of the product's org."""
-    product = product or LoanProductFactory()
-    beneficiary = BeneficiaryFactory(organization=product.organization)
+    product = product or LoanProductFactory.create()
+    assert product is not None
+    beneficiary = BeneficiaryFactory.create(organization=product.organization)
     return loan_prepare(
         product=product,
         beneficiary=beneficiary,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from tests.factories import BeneficiaryFactory, OrganizationFactory
@@ -10,7 +11,7 @@ from tests.factories import BeneficiaryFactory, OrganizationFactory
 from sozu.audit.models import AuditEvent
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
-from sozu.credit.models import Loan
+from sozu.credit.models import Loan, LoanProduct
 from sozu.credit.selectors import loan_get
 from sozu.credit.services import loan_prepare, loan_product_create
 from sozu.credit.tests.factories import LoanProductFactory
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_draft_loan_copies_the_products_terms_and_is_audited() -> None:
-    product = LoanProductFactory(tna=Decimal("48"), grace_days=5)
-    ana = BeneficiaryFactory(organization=product.organization)
+    product = LoanProductFactory.create(tna=Decimal("48"), grace_days=5)
+    ana = BeneficiaryFactory.create(organization=product.organization)
 
     loan = loan_prepare(product=product, beneficiary=ana, amount="1500", cuotas=12, actor="user:7")
 
@@ -50,8 +51,8 @@ def test_a_draft_loan_copies_the_products_terms_and_is_audited() -> None:
     ],
 )
 def test_amounts_and_terms_outside_the_product_are_refused(amount, cuotas, code) -> None:
-    product = LoanProductFactory()
-    ana = BeneficiaryFactory(organization=product.organization)
+    product = LoanProductFactory.create()
+    ana = BeneficiaryFactory.create(organization=product.organization)
     with pytest.raises(SozuError) as exc:
         loan_prepare(product=product, beneficiary=ana, amount=amount, cuotas=cuotas, actor="u")
     assert exc.value.code == code
@@ -59,11 +60,11 @@ def test_amounts_and_terms_outside_the_product_are_refused(amount, cuotas, code)
 
 
 def test_only_approved_beneficiaries_of_the_same_organization_get_a_loan() -> None:
-    product = LoanProductFactory()
-    applicant = BeneficiaryFactory(
+    product = LoanProductFactory.create()
+    applicant = BeneficiaryFactory.create(
         organization=product.organization, status=Beneficiary.Status.APPLIED
     )
-    stranger = BeneficiaryFactory(organization=OrganizationFactory())
+    stranger = BeneficiaryFactory.create(organization=OrganizationFactory.create())
     with pytest.raises(SozuError) as exc:
         loan_prepare(product=product, beneficiary=applicant, amount="100", cuotas=6, actor="u")
     assert exc.value.code == "credit_beneficiary_not_approved"
@@ -74,18 +75,18 @@ def test_only_approved_beneficiaries_of_the_same_organization_get_a_loan() -> No
 
 
 def test_another_organizations_loan_is_not_found() -> None:
-    product = LoanProductFactory()
-    ana = BeneficiaryFactory(organization=product.organization)
+    product = LoanProductFactory.create()
+    ana = BeneficiaryFactory.create(organization=product.organization)
     loan = loan_prepare(product=product, beneficiary=ana, amount="100", cuotas=6, actor="u")
     with pytest.raises(SozuError) as exc:
-        loan_get(organization_id=OrganizationFactory().pk, loan_id=loan.pk)
+        loan_get(organization_id=OrganizationFactory.create().pk, loan_id=loan.pk)
     assert exc.value.code == "not_found" and exc.value.status == 404
     assert loan_get(organization_id=product.organization_id, loan_id=loan.pk) == loan
 
 
 def test_a_product_is_checked_with_the_simulators_rules() -> None:
-    org = OrganizationFactory()
-    common = {
+    org = OrganizationFactory.create()
+    common: dict[str, Any] = {
         "organization": org,
         "min_amount": "50",
         "max_amount": "2000",
@@ -107,4 +108,4 @@ def test_a_product_is_checked_with_the_simulators_rules() -> None:
     with pytest.raises(SozuError) as exc:
         loan_product_create(name="Semanal", tna="90", iva="21", **common)
     assert exc.value.code == "invalid_field"  # the name is taken
-    assert org.loan_products.count() == 1
+    assert LoanProduct.objects.filter(organization=org).count() == 1

@@ -34,7 +34,7 @@ BA = dt.timezone(dt.timedelta(hours=-3))
 
 def disbursing(loan: Loan, *, payout_status: str = Payout.Status.QUEUED, paid_at=None) -> Loan:
     """Arrange: a loan whose payout the engine created (as loan_approve does on the network)."""
-    payout = PayoutFactory(
+    payout = PayoutFactory.create(
         organization=loan.organization,
         beneficiary=loan.beneficiary,
         amount=loan.amount,
@@ -70,7 +70,9 @@ def test_a_draft_cannot_be_approved_before_it_is_submitted() -> None:
 
 
 def test_an_ars_loan_is_not_approved_without_the_exchange_rate_used() -> None:
-    loan = draft_loan(product=LoanProductFactory(currency="ARS", max_amount=Decimal("900000")))
+    loan = draft_loan(
+        product=LoanProductFactory.create(currency="ARS", max_amount=Decimal("900000"))
+    )
     loan_submit(loan=loan, actor="user:1")
     with pytest.raises(SozuError) as exc:
         loan_approve(loan=loan, actor="user:2")
