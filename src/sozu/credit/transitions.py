@@ -36,5 +36,8 @@ def check_loan(loan: Loan, target: str) -> str:
     """The action name of moving to `target`, or SozuError if the table does not allow it."""
     action = LOAN_TRANSITIONS.get((loan.status, target))
     if action is None:
-        raise SozuError("loan_invalid_transition", status=loan.status, target=target)
+        # The states' labels (lazy), so the message reads in the language it is shown in.
+        raise SozuError(
+            "loan_invalid_transition", status=L(loan.status).label, target=L(target).label
+        )
     return action

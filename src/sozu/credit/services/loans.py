@@ -103,7 +103,9 @@ def loan_prepare(
         raise SozuError("credit_product_inactive", name=product.name)
     if beneficiary.status != Beneficiary.Status.APPROVED:
         raise SozuError(
-            "credit_beneficiary_not_approved", name=beneficiary.full_name, status=beneficiary.status
+            "credit_beneficiary_not_approved",
+            name=beneficiary.full_name,
+            status=Beneficiary.Status(beneficiary.status).label,
         )
     terms = LoanTerms.parse(
         amount=amount,
@@ -243,7 +245,11 @@ def loan_disburse(*, loan: Loan, actor: str) -> Loan:
         # Inside payout_create's transaction: the payout exists only with its loan linked.
         locked = loan_locked(current.pk)
         if locked.payout_id is not None:
-            raise SozuError("loan_invalid_transition", status=locked.status, target=L.DISBURSING)
+            raise SozuError(
+                "loan_invalid_transition",
+                status=L(locked.status).label,
+                target=L.DISBURSING.label,
+            )
         loan_transition(
             locked,
             L.DISBURSING,

@@ -57,7 +57,7 @@ def repayment_record(
     with transaction.atomic():
         locked = loan_locked(loan.pk)
         if locked.status != L.ACTIVE:
-            raise SozuError("repayment_loan_not_active", status=locked.status)
+            raise SozuError("repayment_loan_not_active", status=L(locked.status).label)
         rate_fields: dict[str, Any] = {}
         if locked.currency == Currency.ARS and exchange_rate is not None:
             rate_fields = {
