@@ -92,4 +92,32 @@ def test_every_option_has_help_text() -> None:
     simulate = sub.choices["simulate"]  # type: ignore[index]
     options = [a for a in simulate._actions if a.option_strings and a.dest != "help"]
     assert len(options) >= 12
+    sync = sub.choices["sync"]  # type: ignore[index]
+    assert all(a.help for a in sync._actions if a.option_strings)
     assert all(a.help for a in options), [a.dest for a in options if not a.help]
+
+
+@pytest.mark.django_db
+def test_sync_activates_the_loans_whose_payout_was_paid() -> None:
+    import datetime as dt
+
+    from tests.factories import PayoutFactory
+
+    from sozu.credit.models import Loan
+    from sozu.credit.tests.factories import draft_loan
+
+    loan = draft_loan()
+    payout = PayoutFactory.create(
+        organization=loan.organization,
+        amount=loan.amount,
+        paid_at=dt.datetime(2026, 8, 3, 12, tzinfo=dt.UTC),
+    )
+    Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.DISBURSING, payout=payout)
+
+    assert run("credit", "sync").strip() == "1 préstamo(s) actualizados"
+
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+    assert loan.disbursed_on == dt.date(2026, 8, 3)
+    assert loan.schedule.count() == loan.cuotas
+    assert run("credit", "sync").strip() == "0 préstamo(s) actualizados"

@@ -1,23 +1,28 @@
-"""`sozu credit simulate …`: a loan's schedule and rates, as a Spanish table or as JSON."""
+"""`sozu credit simulate …` (a loan's schedule and rates) and `sozu credit sync` (disbursements)."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.management.base import CommandParser
 from django.utils import translation
 
+from sozu.credit.services import loans_sync_disbursements
 from sozu.credit.simulator import IVA_RATES, Frequency, Simulation, System, simulate
 from sozu.formatting import format_ars, format_usdc
-from sozu.orgs.management.base import SozuCommand, table
+from sozu.orgs.management.base import SozuCommand, process_name, table
 
 FREQUENCY_ES = {"weekly": "semanal", "biweekly": "quincenal", "monthly": "mensual"}
 SYSTEM_ES = {"french": "francés", "german": "alemán", "flat": "tasa plana (flat)"}
 
 
 class Command(SozuCommand):
-    help = "Credit tools. `sozu credit simulate --help` lists the simulator's options."
+    help = (
+        "Credit tools: `sozu credit simulate` (a loan's schedule and rates) and "
+        "`sozu credit sync` (activate loans whose payout was paid); each has --help."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -82,8 +87,36 @@ class Command(SozuCommand):
             help="how amounts are shown in the table (default ARS; JSON amounts are plain)",
         )
         sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        sync = sub.add_parser(
+            "sync",
+            help="activate loans whose disbursement payout was paid (schedule from that day)",
+            description=(
+                "Read the payouts of disbursing loans: a paid payout makes its loan active and "
+                "stores its schedule; a cancelled one sends the loan back to approved."
+            ),
+        )
+        sync.add_argument(
+            "--loop",
+            action="store_true",
+            help="keep following payouts until interrupted (Ctrl-C)",
+        )
+        sync.add_argument(
+            "--interval",
+            type=float,
+            default=5.0,
+            metavar="SECONDS",
+            help="seconds between two passes with --loop (default 5)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "sync":
+            actor = f"worker:{process_name('credit')}"
+            while True:
+                moved = loans_sync_disbursements(actor=actor)
+                self.say(f"{moved} préstamo(s) actualizados")
+                if not options["loop"]:
+                    return
+                time.sleep(options["interval"])
         result = simulate(
             amount=options["amount"],
             cuotas=options["cuotas"],
