@@ -46,3 +46,47 @@ def test_capital_sums_to_the_amount_and_the_balance_never_goes_negative(t: LoanT
     assert all(a.due_date < b.due_date for a, b in itertools.pairwise(rows))
     assert all(r.due_date >= r.nominal_date for r in rows)
     assert result.cft_effective >= result.cft_effective_without_iva >= 0
+
+
+payments = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=400),  # days after the first due date - 30
+        st.integers(min_value=1, max_value=5_000_000).map(lambda c: Decimal(c) / 100),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(terms, payments, st.sampled_from(["0", "73", "120"]), st.integers(0, 10))
+def test_allocation_accounts_for_every_cent_and_never_owes_less_than_nothing(
+    t: LoanTerms, paid: list[tuple[int, Decimal]], late_tna: str, grace: int
+) -> None:
+    from sozu.credit.allocation import CuotaDue, Payment, allocate
+
+    rows = simulate(t).rows
+    dues = [CuotaDue(r.number, r.due_date, r.capital, r.interest, r.iva, r.fees) for r in rows]
+    start = t.first_due - dt.timedelta(days=30)
+    made = [Payment(i, start + dt.timedelta(days=d), amount) for i, (d, amount) in enumerate(paid)]
+    as_of = start + dt.timedelta(days=401)
+
+    position = allocate(
+        cuotas=dues,
+        payments=made,
+        as_of=as_of,
+        late_tna=Decimal(late_tna),
+        iva=t.iva,
+        grace_days=grace,
+    )
+
+    assert sum(a.amount for a in position.allocations) + position.credit == sum(
+        p.amount for p in made
+    )
+    assert all(a.amount > 0 for a in position.allocations)
+    assert position.credit >= 0
+    for cuota in position.cuotas:
+        assert all(cuota.owed(c) >= 0 for c in ("late_interest", "interest", "iva", "capital"))
+    assert position.outstanding_capital >= 0
+    # Credit is left over only when nothing due is unpaid.
+    if position.credit > 0:
+        assert all(c.is_paid for c in position.cuotas if c.due.due_date <= as_of)
