@@ -121,3 +121,17 @@ def test_sync_activates_the_loans_whose_payout_was_paid() -> None:
     assert loan.disbursed_on == dt.date(2026, 8, 3)
     assert loan.schedule.count() == loan.cuotas
     assert run("credit", "sync").strip() == "0 préstamo(s) actualizados"
+
+
+def test_csv_has_one_row_per_cuota_and_the_rates() -> None:
+    import csv
+
+    rows = list(csv.reader(run(*ARGS, "--csv").splitlines()))
+    assert rows[0][:4] == ["cuota", "vencimiento", "vencimiento_original", "capital"]
+    cuotas = rows[1:13]
+    assert [int(r[0]) for r in cuotas] == list(range(1, 13))
+    assert sum(Decimal(r[3]) for r in cuotas) == Decimal("100000")
+    assert rows[13][0] == "total" and Decimal(rows[13][3]) == Decimal("100000")
+    rates = {r[0]: r[1] for r in rows[14:] if r}
+    assert rates["tea_porcentaje"] == "79.5856"
+    assert set(rates) >= {"cft_effective_porcentaje", "cft_effective_without_iva_porcentaje"}

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import translation
 
+from sozu.credit.exports import simulation_csv
 from sozu.credit.services import loans_sync_disbursements
 from sozu.credit.simulator import IVA_RATES, Frequency, Simulation, System, simulate
 from sozu.formatting import format_ars, format_usdc
@@ -86,7 +87,11 @@ class Command(SozuCommand):
             choices=["ARS", "USDC"],
             help="how amounts are shown in the table (default ARS; JSON amounts are plain)",
         )
-        sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output = sim.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output.add_argument(
+            "--csv", action="store_true", help="print the schedule and rates as CSV"
+        )
         sync = sub.add_parser(
             "sync",
             help="activate loans whose disbursement payout was paid (schedule from that day)",
@@ -129,6 +134,9 @@ class Command(SozuCommand):
             insurance=options["insurance"],
             business_days=options["business_days"],
         )
+        if options["csv"]:
+            self.stdout.write(simulation_csv(result), ending="")
+            return
         if options["json"]:
             self.say(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
             return
