@@ -233,6 +233,9 @@ class LoanTerms:
             if not ZERO <= fee <= HUNDRED:
                 raise SozuError("credit_fee_invalid", field=name, value=raw)
             fees[name] = fee
+        # She must receive something: the fee and its IVA cannot take the whole amount.
+        if fees["origination_fee"] * (HUNDRED + iva_rate) >= HUNDRED * HUNDRED:
+            raise SozuError("credit_fee_invalid", field="origination_fee", value=origination_fee)
         return cls(
             amount=value,
             cuotas=count,
@@ -457,6 +460,9 @@ def simulate(terms: LoanTerms | None = None, **inputs: Any) -> Simulation:
     rows = build_schedule(terms)
     fee = cents(terms.amount * terms.origination_fee / HUNDRED)
     fee_iva = cents(fee * terms.iva / HUNDRED)
+    if terms.amount - fee - fee_iva <= 0:
+        # Rounding to cents can leave nothing to receive on a tiny amount: refuse, as parse does.
+        raise SozuError("credit_fee_invalid", field="origination_fee", value=terms.origination_fee)
     with_iva = [terms.amount - fee - fee_iva] + [-row.total for row in rows]
     without_iva = [terms.amount - fee] + [-(row.total - row.iva) for row in rows]
     per_year = periods_per_year(terms.frequency)

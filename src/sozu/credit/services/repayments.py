@@ -59,6 +59,13 @@ def repayment_record(
         if locked.status != L.ACTIVE:
             raise SozuError("repayment_loan_not_active", status=L(locked.status).label)
         rate_fields: dict[str, Any] = {}
+        if (
+            locked.currency == Currency.ARS
+            and method == Repayment.Method.STELLAR
+            and exchange_rate is None
+        ):
+            # USDC received for a loan in ARS: the conversion is recorded, never implied.
+            raise SozuError("loan_exchange_rate_missing")
         if locked.currency == Currency.ARS and exchange_rate is not None:
             rate_fields = {
                 "exchange_rate": exchange_rate.rate,

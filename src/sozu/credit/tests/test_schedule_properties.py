@@ -6,10 +6,25 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sozu.credit.simulator import LoanTerms, simulate
+from sozu.credit.errors import SozuError
+from sozu.credit.simulator import LoanTerms, Simulation
+from sozu.credit.simulator import simulate as simulate_terms
+
+
+def simulate(t: LoanTerms) -> Simulation:
+    """The simulation, or no example when the fee leaves her nothing (refused, as it must be)."""
+    try:
+        return simulate_terms(t)
+    except SozuError as exc:
+        assert exc.code == "credit_fee_invalid"
+        fee = (t.amount * t.origination_fee / 100).quantize(Decimal("0.01"))
+        assert fee > 0 and t.amount - fee <= t.amount * Decimal("0.9")
+        assume(False)
+        raise
+
 
 terms = st.builds(
     LoanTerms.parse,
@@ -20,7 +35,7 @@ terms = st.builds(
     system=st.sampled_from(["french", "german", "flat"]),
     iva=st.sampled_from(["21", "10.5", "0"]),
     first_due=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2035, 12, 31)),
-    origination_fee=st.sampled_from(["0", "1.5", "5"]),
+    origination_fee=st.sampled_from(["0", "1.5", "5", "80"]),
     insurance=st.sampled_from(["0", "0.25"]),
     business_days=st.booleans(),
 )

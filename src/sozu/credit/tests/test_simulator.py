@@ -186,6 +186,7 @@ def test_weekly_and_biweekly_due_dates_step_by_7_and_14_days() -> None:
         ("tna", "NaN", "credit_tna_invalid"),
         ("iva", "27", "credit_iva_invalid"),
         ("origination_fee", "101", "credit_fee_invalid"),
+        ("origination_fee", "90", "credit_fee_invalid"),  # 90 % + 21 % IVA leaves nothing
         ("first_due", "2026-02-30", "credit_date_invalid"),
     ],
 )

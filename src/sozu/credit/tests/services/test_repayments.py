@@ -153,3 +153,43 @@ def test_no_repayment_on_a_loan_that_is_not_active() -> None:
         )
     assert exc.value.code == "repayment_loan_not_active"
     assert not Repayment.objects.exists()
+
+
+def test_usdc_received_for_an_ars_loan_records_the_exchange_rate_used() -> None:
+    from django.utils import timezone
+
+    from sozu.credit.services import ExchangeRate
+    from sozu.credit.tests.factories import LoanProductFactory
+
+    product = LoanProductFactory.create(currency="ARS", max_amount=Decimal("900000"))
+    with time_machine.travel(PAID_OUT, tick=False):
+        loan = draft_loan(product=product, amount="300000", cuotas=3)
+        Loan.objects.filter(pk=loan.pk).update(status=L.DISBURSING)
+        loan_mark_disbursed(loan=loan, paid_at=PAID_OUT, actor="worker:1")
+        with pytest.raises(SozuError) as exc:
+            repayment_record(
+                loan=loan,
+                amount="10000",
+                received_on=PAID_OUT.date(),
+                method="stellar",
+                reference="tx-1",
+                actor="worker:1",
+            )
+        assert exc.value.code == "loan_exchange_rate_missing"
+        assert not Repayment.objects.exists()
+        rate = ExchangeRate(Decimal("1250.50"), "CriptoYA USDC/ARS bid", timezone.now())
+        repayment = repayment_record(
+            loan=loan,
+            amount="10000",
+            received_on=PAID_OUT.date(),
+            method="stellar",
+            reference="tx-1",
+            actor="worker:1",
+            exchange_rate=rate,
+        )
+    repayment.refresh_from_db()
+    assert (repayment.exchange_rate, repayment.exchange_rate_source) == (
+        Decimal("1250.50"),
+        "CriptoYA USDC/ARS bid",
+    )
+    assert repayment.exchange_rate_at == PAID_OUT
