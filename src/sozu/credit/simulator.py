@@ -154,7 +154,8 @@ def _decimal(value: Any, code: str, **params: Any) -> Decimal:
         raise SozuError(code, value=value, **params) from None
     if not result.is_finite():
         raise SozuError(code, value=value, **params)
-    return result
+    # Plain notation ("1E+3" → 1000) so amounts and rates print as people write them.
+    return Decimal(f"{result:f}")
 
 
 def parse_date(value: Any) -> dt.date:
@@ -436,7 +437,7 @@ def irr(flows: list[Decimal]) -> Decimal:
             return ZERO
         while npv(high, flows) < 0:
             high *= 2
-            if high > 10**6:
+            if high > 10**12:
                 raise ArithmeticError("no IRR for these flows")
         while high - low > IRR_TOLERANCE:
             mid = (low + high) / 2
@@ -466,8 +467,14 @@ def simulate(terms: LoanTerms | None = None, **inputs: Any) -> Simulation:
     with_iva = [terms.amount - fee - fee_iva] + [-row.total for row in rows]
     without_iva = [terms.amount - fee] + [-(row.total - row.iva) for row in rows]
     per_year = periods_per_year(terms.frequency)
-    cft = irr(with_iva)
-    cft_no_iva = irr(without_iva)
+    try:
+        cft = irr(with_iva)
+        cft_no_iva = irr(without_iva)
+    except ArithmeticError:
+        # Only a fee that leaves her almost nothing gets here (a cost beyond 10^14 % a period).
+        raise SozuError(
+            "credit_fee_invalid", field="origination_fee", value=terms.origination_fee
+        ) from None
     with localcontext(_CTX):
         totals = {
             "capital": sum((r.capital for r in rows), ZERO),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from sozu.credit.models import Currency, LoanProduct
 from sozu.credit.simulator import LoanTerms
 from sozu.orgs.models import Organization
 
+RATE_PLACES = Decimal("0.0001")
 #: Any date: a product's terms are checked by simulating them, not by when they are used.
 _CHECK_DATE = dt.date(2000, 1, 3)
 
@@ -75,6 +77,16 @@ def loan_product_create(
         iva=0,
         first_due=_CHECK_DATE,
     ).tna
+    rates = {
+        "tna": low.tna,
+        "iva": low.iva,
+        "origination_fee": low.origination_fee,
+        "insurance": low.insurance,
+        "late_tna": late,
+    }
+    for field, rate in rates.items():
+        if rate != rate.quantize(RATE_PLACES):  # the column keeps 4 decimals: never round
+            raise SozuError("invalid_field", field=field)
     if not isinstance(grace_days, int) or not 0 <= grace_days <= 365:
         raise SozuError("invalid_field", field="grace_days")
     try:

@@ -216,3 +216,16 @@ def test_terms_can_be_built_once_and_simulated() -> None:
         first_due=dt.date(2026, 6, 10),
     )
     assert simulate(terms).rows[-1].balance == 0
+
+
+def test_amounts_and_rates_in_exponent_notation_print_plainly() -> None:
+    data = sim(amount="1E+3", tna="6E+1").as_dict()
+    assert (data["inputs"]["amount"], data["rates"]["tna"]) == ("1000", "60")
+
+
+def test_a_fee_that_leaves_almost_nothing_shows_its_enormous_cost() -> None:
+    # 82.6 % + 21 % IVA withholds 999,460 of 1,000,000: she receives 540 and owes 1,060,500.
+    result = sim(amount="1000000", cuotas=1, origination_fee="82.6", iva="21")
+    assert result.net_disbursed == Decimal("540.00")
+    r = Decimal("1060500") / Decimal("540") - 1
+    assert abs(result.cft_nominal - r * 12) < Decimal("1e-18")

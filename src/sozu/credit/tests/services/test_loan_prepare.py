@@ -106,6 +106,9 @@ def test_a_product_is_checked_with_the_simulators_rules() -> None:
         loan_product_create(name="Otro", tna="90", iva="19", **common)
     assert exc.value.code == "credit_iva_invalid"
     with pytest.raises(SozuError) as exc:
+        loan_product_create(name="Fina", tna="90.00001", iva="21", **common)
+    assert (exc.value.code, exc.value.params) == ("invalid_field", {"field": "tna"})
+    with pytest.raises(SozuError) as exc:
         loan_product_create(name="Semanal", tna="90", iva="21", **common)
     assert exc.value.code == "invalid_field"  # the name is taken
     assert LoanProduct.objects.filter(organization=org).count() == 1
