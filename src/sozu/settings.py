@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "sozu.orgs",
     "sozu.beneficiaries",
     "sozu.disbursements",
+    "sozu.credit",
     "sozu.webhooks",
     "sozu.observability",
     # --- dashboard (issue 11): staff accounts, 2FA and passkeys, htmx, the web shell ---
