@@ -32,8 +32,8 @@ class Migration(migrations.Migration):
                         choices=[("USDC", "USDC"), ("ARS", "ARS")], default="USDC", max_length=4
                     ),
                 ),
-                ("min_amount", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("max_amount", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
+                ("min_amount", sozu.fields.MoneyField()),
+                ("max_amount", sozu.fields.MoneyField()),
                 ("min_cuotas", models.PositiveSmallIntegerField()),
                 ("max_cuotas", models.PositiveSmallIntegerField()),
                 (
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("amount", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
+                ("amount", sozu.fields.MoneyField()),
                 ("cuotas", models.PositiveSmallIntegerField()),
                 (
                     "currency",
@@ -146,11 +146,11 @@ class Migration(migrations.Migration):
                 ("approved_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "payout_amount",
-                    sozu.fields.MoneyField(blank=True, decimal_places=7, max_digits=20, null=True),
+                    sozu.fields.MoneyField(blank=True, null=True),
                 ),
                 (
                     "exchange_rate",
-                    sozu.fields.MoneyField(blank=True, decimal_places=7, max_digits=20, null=True),
+                    sozu.fields.MoneyField(blank=True, null=True),
                 ),
                 ("exchange_rate_source", models.CharField(blank=True, max_length=120)),
                 ("exchange_rate_at", models.DateTimeField(blank=True, null=True)),
@@ -212,7 +212,7 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
-                ("amount", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
+                ("amount", sozu.fields.MoneyField()),
                 ("received_on", models.DateField()),
                 (
                     "method",
@@ -230,7 +230,7 @@ class Migration(migrations.Migration):
                 ("reason", models.TextField(blank=True)),
                 (
                     "exchange_rate",
-                    sozu.fields.MoneyField(blank=True, decimal_places=7, max_digits=20, null=True),
+                    sozu.fields.MoneyField(blank=True, null=True),
                 ),
                 ("exchange_rate_source", models.CharField(blank=True, max_length=120)),
                 ("exchange_rate_at", models.DateTimeField(blank=True, null=True)),
@@ -279,12 +279,12 @@ class Migration(migrations.Migration):
                 ("number", models.PositiveSmallIntegerField()),
                 ("due_date", models.DateField()),
                 ("nominal_date", models.DateField()),
-                ("capital", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("interest", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("iva", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("fees", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("total", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
-                ("balance", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
+                ("capital", sozu.fields.MoneyField()),
+                ("interest", sozu.fields.MoneyField()),
+                ("iva", sozu.fields.MoneyField()),
+                ("fees", sozu.fields.MoneyField()),
+                ("total", sozu.fields.MoneyField()),
+                ("balance", sozu.fields.MoneyField()),
                 (
                     "loan",
                     models.ForeignKey(
