@@ -20,6 +20,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("sozu.web.urls")),
     path("", include("sozu.orgs.urls")),
     path("", include("sozu.audit.urls")),
+    # --- credit (issue 12): the simulator page ---
+    path("", include("sozu.credit.urls")),
 ]
 if settings.SOZU_ADMIN_PATH:  # SOZU_ADMIN_PATH="" turns the admin off
     urlpatterns.insert(0, path(settings.SOZU_ADMIN_PATH, admin.site.urls))
