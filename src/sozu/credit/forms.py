@@ -90,13 +90,13 @@ class SimulatorForm(forms.Form):
         initial="21",
     )
     origination_fee = forms.CharField(
-        label=_("Origination fee (% of the amount, optional)"),
+        label=_("Origination fee (percent of the amount, optional)"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     insurance = forms.CharField(
-        label=_("Insurance (% of the balance per period, optional)"),
+        label=_("Insurance (percent of the balance per period, optional)"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
