@@ -113,7 +113,7 @@ class SimulatorForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         given = {name: data.get(name) for name in SIMULATOR_FIELDS if name in data}
         # Each field on its own first, so that every wrong field shows its error at once.
         for name, value in given.items():

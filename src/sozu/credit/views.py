@@ -57,7 +57,9 @@ def simulator(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "section": "simulator"}
     if form.is_bound and form.is_valid():
         query = QueryDict(mutable=True)
-        query.update({k: v for k, v in request.GET.items() if k in form.fields})
+        for key in form.fields:
+            if key in request.GET:
+                query[key] = request.GET[key]
         context.update(
             simulation=form.simulation,
             currency=form.cleaned_data["currency"],
