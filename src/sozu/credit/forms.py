@@ -129,6 +129,15 @@ class SimulatorForm(forms.Form):
             self._add_sozu_error(error)
         return data
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Screen readers read each field's error with the field.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
     def _check(self, name: str, inputs: dict[str, Any]) -> None:
         try:
             LoanTerms.parse(**inputs)
