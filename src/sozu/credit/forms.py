@@ -89,22 +89,22 @@ class SimulatorForm(forms.Form):
         choices=[("21", "21 %"), ("10.5", "10,5 %"), ("0", _("Exempt"))],
         initial="21",
     )
+    first_due = forms.CharField(
+        label=_("First due date"),
+        max_length=20,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     origination_fee = forms.CharField(
-        label=_("Origination fee (percent of the amount, optional)"),
+        label=_("Origination fee (percent, optional)"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     insurance = forms.CharField(
-        label=_("Insurance (percent of the balance per period, optional)"),
+        label=_("Insurance on the balance (percent per period, optional)"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
-    first_due = forms.CharField(
-        label=_("First due date"),
-        max_length=20,
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
     business_days = forms.BooleanField(
         label=_("Move due dates on weekends and holidays to the next business day"),

@@ -70,7 +70,7 @@ def test_simulate_see_schedule_and_chart_then_download_csv(
     page.get_by_label("TNA (%)").fill("85")
     page.get_by_label("Sistema de amortización").select_option("german")
     page.get_by_label("IVA sobre el interés").select_option("10.5")
-    page.get_by_label("Comisión de otorgamiento").fill("2")
+    page.get_by_label("Comisión de otorgamiento (%, opcional)").fill("2")
     page.get_by_label("Primer vencimiento").fill("2026-12-18")
     page.get_by_role("button", name="Simular").click()
 
