@@ -25,6 +25,11 @@ PAGES = (
     ("billetera", "/billetera/"),
     ("auditoria", "/auditoria/"),
     ("configuracion", "/configuracion/"),
+    (
+        "simulador",
+        "/simulador/?amount=250000&currency=ARS&cuotas=10&frequency=biweekly&tna=85"
+        "&system=german&iva=10.5&origination_fee=2&first_due=2026-12-18&business_days=on",
+    ),
     ("seguridad", "/cuenta/2fa/"),
 )
 VIEWPORTS = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 360, "height": 780}}

@@ -142,3 +142,39 @@ def test_errors_show_next_to_the_fields_in_the_browser(live_server: Any, browser
     expect(page.locator("#id_cuotas-error")).to_contain_text("entre 1 y 360")
     expect(page.locator("table.schedule")).to_have_count(0)
     context.close()
+
+
+def test_no_serious_accessibility_violations(live_server: Any, browser: Browser) -> None:
+    """axe-core on the page with a result and with field errors (as the dashboard's own test)."""
+    import json
+
+    from django.conf import settings
+
+    axe = Path(settings.NODE_MODULES_DIR) / "axe-core" / "axe.min.js"
+    member = staff(org(), "approver")
+    # axe is injected by the test, so this context alone lets it past the page's CSP.
+    context = browser.new_context(locale="es-AR", bypass_csp=True)
+    page = context.new_page()
+    _sign_in(page, live_server.url, member.user.email)
+    query = (
+        "amount=100000&currency=ARS&cuotas=12&frequency=monthly&tna=60&system=french&iva=21"
+        "&origination_fee=3&insurance=0.2&first_due=2026-05-01&business_days=on"
+    )
+    problems: dict[str, list[str]] = {}
+    for name, url in (
+        ("result", f"/simulador/?{query}"),
+        ("errors", f"/simulador/?{query.replace('cuotas=12', 'cuotas=0')}"),
+        ("empty", "/simulador/"),
+    ):
+        page.goto(live_server.url + url)
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate("async () => await axe.run(document)")
+        bad = [
+            f"{v['id']}: {v['help']} {json.dumps(v['nodes'][0]['target'])}"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        if bad:
+            problems[name] = bad
+    context.close()
+    assert problems == {}

@@ -14,7 +14,14 @@ from playwright.sync_api import Browser, sync_playwright
 from sozu.web.tests.helpers import PASSWORD, TOTP_SECRET, staff, totp_code
 
 AXE = Path(settings.NODE_MODULES_DIR) / "axe-core" / "axe.min.js"
-PAGES = ("/inicio/", "/billetera/", "/auditoria/", "/configuracion/", "/cuenta/2fa/")
+PAGES = (
+    "/inicio/",
+    "/billetera/",
+    "/auditoria/",
+    "/configuracion/",
+    "/cuenta/2fa/",
+    "/simulador/",
+)
 
 
 @pytest.fixture
