@@ -20,6 +20,11 @@ def _money(value: Decimal, currency: str) -> str:
     return format_usdc(value) if currency == "USDC" else format_ars(value)
 
 
+def _plain(value: Decimal) -> str:
+    """An amount without its currency (the table says it once): ``1.234,56``."""
+    return format_usdc(value).removesuffix(" USDC")
+
+
 def _pct(rate: Decimal, places: int = 2) -> str:
     """A fraction as a percent in the active language: 0.79586 → ``79,59 %``."""
     return f"{format_usdc(rate * 100, places=places).removesuffix(' USDC')} %"
@@ -103,6 +108,9 @@ def simulation_pdf(simulation: Simulation, *, currency: str = "ARS") -> bytes:
         )
         pdf.set_font("Helvetica", "", 9)
     pdf.ln(3)
+    pdf.set_font("Helvetica", "I", 8)
+    unit = _("Amounts in USDC") if currency == "USDC" else _("Amounts in $ (ARS)")
+    pdf.cell(0, 5, _latin1(unit), new_x="LMARGIN", new_y="NEXT")
 
     headers = (
         _("No."),
@@ -114,7 +122,7 @@ def simulation_pdf(simulation: Simulation, *, currency: str = "ARS") -> bytes:
         _("Cuota"),
         _("Balance"),
     )
-    widths = (10, 22, 25, 24, 21, 20, 28, 36)
+    widths = (10, 22, 27, 25, 23, 20, 29, 30)
 
     def header_row() -> None:
         pdf.set_font("Helvetica", "B", 8)
@@ -138,7 +146,7 @@ def simulation_pdf(simulation: Simulation, *, currency: str = "ARS") -> bytes:
             str(row.number),
             due,
             *(
-                _money(v, currency)
+                _plain(v)
                 for v in (row.capital, row.interest, row.iva, row.fees, row.total, row.balance)
             ),
         )
@@ -150,7 +158,7 @@ def simulation_pdf(simulation: Simulation, *, currency: str = "ARS") -> bytes:
     cells = (
         "",
         _("Total"),
-        *(_money(totals[k], currency) for k in ("capital", "interest", "iva", "fees", "total")),
+        *(_plain(totals[k]) for k in ("capital", "interest", "iva", "fees", "total")),
         "",
     )
     for text, width in zip(cells, widths, strict=True):
