@@ -7,6 +7,7 @@ to `LoanTerms.parse`, whose SozuError codes become the error next to the field t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -112,6 +113,9 @@ class SimulatorForm(forms.Form):
         initial=True,
     )
 
+    def clean_amount(self) -> str:
+        return normalize_amount(self.cleaned_data["amount"])
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         given = {name: data.get(name) for name in SIMULATOR_FIELDS if name in data}
@@ -156,6 +160,22 @@ class SimulatorForm(forms.Form):
         self.add_error(field or None, message)
 
     simulation: Simulation
+
+
+#: "100.000" or "1.234.567,89": dots that group thousands, as people in Argentina write.
+_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d*)?$")
+
+
+def normalize_amount(text: str) -> str:
+    """An amount as typed in Argentina, for the simulator: "100.000" is a hundred thousand.
+
+    Dots that group thousands are dropped and the decimal comma becomes a dot; anything else
+    (``100000``, ``1500,50``, ``1500.50``) is left as it is for the simulator to judge.
+    """
+    text = text.strip().replace(" ", "")
+    if _GROUPED.match(text):
+        return text.replace(".", "").replace(",", ".")
+    return text
 
 
 def default_first_due(today: dt.date, frequency: str) -> dt.date:

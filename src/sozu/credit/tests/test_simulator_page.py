@@ -206,3 +206,27 @@ def test_huge_or_odd_input_never_500s(client_in: Client) -> None:
     for amount in ("1e400", "NaN", "9" * 50, "0,001", "1.234,56"):
         response = client_in.get(URL, {**INPUTS, "amount": amount})
         assert response.status_code in (200, 400), amount
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("100.000", "$ 100.000,00"),  # a hundred thousand, as written in Argentina
+        ("1.234.567,89", "$ 1.234.567,89"),
+        ("1500,5", "$ 1.500,50"),
+        ("1500.50", "$ 1.500,50"),
+        ("250000", "$ 250.000,00"),
+    ],
+)
+def test_amounts_typed_the_argentine_way(client_in: Client, typed: str, shown: str) -> None:
+    response = client_in.get(URL, {**INPUTS, "amount": typed, "cuotas": "1"})
+    assert response.status_code == 200
+    # The one cuota repays the whole amount: its capital is the amount typed.
+    assert f'<td class="num">{shown}</td>' in response.content.decode()
+
+
+def test_english_page_renders(client_in: Client) -> None:
+    response = client_in.get(URL, INPUTS, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Credit simulator" in html and "How it is calculated" in html
