@@ -10,6 +10,7 @@ import csv
 import io
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sozu.credit.simulator import simulate
-from sozu.formatting import format_ars
+from sozu.formatting import format_ars as _format_ars
 from sozu.web.tests.helpers import PASSWORD, org, staff
+
+
+def format_ars(value: Decimal) -> str:
+    """As the Spanish page shows it, whatever language this thread has active."""
+    return _format_ars(value, language="es")
+
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,10 +13,17 @@ from django.test import Client
 from pypdf import PdfReader
 
 from sozu.credit.simulator import simulate
-from sozu.formatting import format_ars, format_usdc
+from sozu.formatting import format_ars as _format_ars
+from sozu.formatting import format_usdc
 from sozu.web.tests.helpers import org, staff
 
 pytestmark = pytest.mark.django_db
+
+
+def format_ars(value: Decimal) -> str:
+    """As the Spanish page shows it, whatever language this thread has active."""
+    return _format_ars(value, language="es")
+
 
 URL = "/simulador/"
 INPUTS = {
@@ -43,7 +50,7 @@ def client_in() -> Client:
 
 
 def _pct(rate: Decimal, places: int) -> str:
-    return format_usdc(rate * 100, places=places).removesuffix(" USDC") + " %"
+    return format_usdc(rate * 100, places=places, language="es").removesuffix(" USDC") + " %"
 
 
 def test_anonymous_is_sent_to_sign_in() -> None:
