@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sozu.credit.errors import SozuError
-from sozu.credit.simulator import LoanTerms, Simulation, simulate
+from sozu.credit.simulator import MAX_CUOTAS, MAX_TNA, LoanTerms, Simulation, simulate
 from sozu.errors import message_for
 
 #: Which field a simulator error code is about.
@@ -30,6 +30,17 @@ ERROR_FIELDS = {
 
 #: The fee fields as a sentence names them ("The origination fee must be between …").
 FEE_NAMES = {"origination_fee": _("origination fee"), "insurance": _("insurance")}
+
+#: Numeric fields and the simulator's code for a value that is not a number there.
+NUMBER_CODES = {
+    "amount": "credit_amount_invalid",
+    "cuotas": "credit_cuotas_invalid",
+    "tna": "credit_tna_invalid",
+    "origination_fee": "credit_fee_invalid",
+    "insurance": "credit_fee_invalid",
+}
+_MAXIMA = {"cuotas": MAX_CUOTAS, "tna": MAX_TNA}
+_PLAIN_NUMBER = re.compile(r"^[-+]?[0-9][0-9.,]*$|^$")
 
 #: Valid values used to check one field at a time (so every bad field gets its error at once).
 _PROBE: dict[str, Any] = {
@@ -119,6 +130,14 @@ class SimulatorForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         given = {name: data.get(name) for name in SIMULATOR_FIELDS if name in data}
+        # Plain numbers only: "1e999999999" would make the simulator write out a billion digits.
+        for name, code in NUMBER_CODES.items():
+            text = str(given.get(name) or "")
+            if name not in self.errors and not _PLAIN_NUMBER.match(text):
+                params: dict[str, Any] = {"value": text, "max": _MAXIMA.get(name)}
+                if code == "credit_fee_invalid":
+                    params["field"] = name
+                self._add_sozu_error(SozuError(code, **params), fallback=name)
         # Each field on its own first, so that every wrong field shows its error at once.
         for name, value in given.items():
             if name not in self.errors:
