@@ -32,6 +32,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
+def members(live_server: Any) -> dict[str, Any]:
+    """Staff of one organization, created before Chromium starts.
+
+    ORM calls made while Playwright's sync API runs happen in another context and open a
+    second database connection that PostgreSQL still sees when the test database is dropped.
+    """
+    organization = org()
+    return {role: staff(organization, role) for role in ("viewer", "operator", "approver")}
+
+
+@pytest.fixture
 def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
@@ -58,9 +69,9 @@ def _sign_in(page: Page, base: str, email: str) -> None:
 
 
 def test_simulate_see_schedule_and_chart_then_download_csv(
-    live_server: Any, browser: Browser
+    live_server: Any, members: dict[str, Any], browser: Browser
 ) -> None:
-    member = staff(org(), "viewer")
+    member = members["viewer"]
     context = browser.new_context(
         locale="es-AR", viewport={"width": 1280, "height": 860}, accept_downloads=True
     )
@@ -135,8 +146,10 @@ def test_simulate_see_schedule_and_chart_then_download_csv(
     context.close()
 
 
-def test_errors_show_next_to_the_fields_in_the_browser(live_server: Any, browser: Browser) -> None:
-    member = staff(org(), "operator")
+def test_errors_show_next_to_the_fields_in_the_browser(
+    live_server: Any, members: dict[str, Any], browser: Browser
+) -> None:
+    member = members["operator"]
     context = browser.new_context(locale="es-AR", viewport={"width": 360, "height": 780})
     page = context.new_page()
     _sign_in(page, live_server.url, member.user.email)
@@ -151,14 +164,16 @@ def test_errors_show_next_to_the_fields_in_the_browser(live_server: Any, browser
     context.close()
 
 
-def test_no_serious_accessibility_violations(live_server: Any, browser: Browser) -> None:
+def test_no_serious_accessibility_violations(
+    live_server: Any, members: dict[str, Any], browser: Browser
+) -> None:
     """axe-core on the page with a result and with field errors (as the dashboard's own test)."""
     import json
 
     from django.conf import settings
 
     axe = Path(settings.NODE_MODULES_DIR) / "axe-core" / "axe.min.js"
-    member = staff(org(), "approver")
+    member = members["approver"]
     # axe is injected by the test, so this context alone lets it past the page's CSP.
     context = browser.new_context(locale="es-AR", bypass_csp=True)
     page = context.new_page()
