@@ -158,9 +158,12 @@ def test_errors_show_next_to_the_fields_in_the_browser(
     page.get_by_label("Cuotas", exact=True).fill("500")
     page.get_by_label("TNA (%)").fill("60")
     page.get_by_role("button", name="Simular").click()
+    expect(page.get_by_role("alert")).to_contain_text("Revisá los datos marcados")
     expect(page.locator("#id_amount-error")).to_contain_text("El monto debe ser mayor que cero")
     expect(page.locator("#id_cuotas-error")).to_contain_text("entre 1 y 360")
     expect(page.locator("table.schedule")).to_have_count(0)
+    if shots := os.environ.get("SOZU_SCREENSHOT_DIR"):
+        page.screenshot(path=f"{shots}/simulador-errores-phone.png", full_page=True)
     context.close()
 
 
