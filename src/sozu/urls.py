@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("sozu.web.urls")),
     path("", include("sozu.orgs.urls")),
     path("", include("sozu.audit.urls")),
+    path("", include("sozu.beneficiaries.urls")),
 ]
