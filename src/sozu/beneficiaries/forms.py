@@ -16,6 +16,13 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files; each is checked by the service (attachment_check), not here."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        return data
+
+
 class ApplicationForm(forms.Form):
     """What an operator types; every check is the service's (application_clean)."""
 
@@ -40,16 +47,16 @@ class ApplicationForm(forms.Form):
     )
     locality = forms.CharField(label=_("Locality"), required=False)
     activity = forms.CharField(label=_("Activity"), required=False)
-    email = forms.CharField(
-        label=_("Email (optional)"), required=False, widget=forms.EmailInput()
-    )
+    email = forms.CharField(label=_("Email (optional)"), required=False, widget=forms.EmailInput())
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
-        help_text=_("Signed application, photos of her DNI: PDF, JPEG or PNG, up to %(mb)s MB each.")
+        help_text=_(
+            "Signed application, photos of her DNI: PDF, JPEG or PNG, up to %(mb)s MB each."
+        )
         % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )

@@ -351,7 +351,7 @@ def beneficiary_reopen_view(request: HttpRequest, beneficiary_id: int) -> HttpRe
 @org_member_required(Action.REVIEW_BENEFICIARY)
 @require_POST
 def beneficiary_check_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    """"Verificar ahora": ask the network whether she can receive USDC and store the answer."""
+    """ "Verificar ahora": ask the network whether she can receive USDC and store the answer."""
     b = _get(request, beneficiary_id)
     error = ""
     try:
@@ -362,8 +362,12 @@ def beneficiary_check_view(request: HttpRequest, beneficiary_id: int) -> HttpRes
         return render(
             request,
             "beneficiaries/_readiness.html",
-            {"b": b, "readiness_reason": readiness_text(b), "check_error": error,
-             "can_review": True},
+            {
+                "b": b,
+                "readiness_reason": readiness_text(b),
+                "check_error": error,
+                "can_review": True,
+            },
         )
     if error:
         messages.error(request, error)
