@@ -75,6 +75,12 @@ def test_password_and_totp_sign_in_reaches_the_home_page(
     expect(page.locator(".stat").first).to_contain_text("2.500,00 USDC")
     # The chart drew (chart.js from node_modules, through whitenoise, under the CSP).
     page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('canvas'))")
+    # On a 360 px phone no page is wider than the screen (wide tables scroll inside a box).
+    page.set_viewport_size({"width": 360, "height": 780})
+    for path in ("/inicio/", "/billetera/", "/auditoria/", "/configuracion/", "/cuenta/2fa/"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide"
     assert violations == []
 
 
