@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sozu.audit.context import web_actor
@@ -223,17 +224,23 @@ def beneficiary_edit(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
 
 #: Audit actions about a beneficiary, as the detail page names them.
 AUDIT_LABELS = {
-    "beneficiary.created": _("Registered"),
-    "beneficiary.updated": _("Details changed"),
-    "beneficiary.approved": _("Approved"),
-    "beneficiary.rejected": _("Rejected"),
-    "beneficiary.reopened": _("Application reopened"),
-    "beneficiary.deactivated": _("Deactivated"),
-    "beneficiary.reactivated": _("Reactivated"),
-    "beneficiary.attachment_added": _("Attachment added"),
-    "beneficiary.attachment_removed": _("Attachment removed"),
-    "beneficiary.readiness_changed": _("Readiness checked on the network"),
+    "beneficiary.created": gettext_lazy("Registered"),
+    "beneficiary.updated": gettext_lazy("Details changed"),
+    "beneficiary.approved": gettext_lazy("Approved"),
+    "beneficiary.rejected": gettext_lazy("Rejected"),
+    "beneficiary.reopened": gettext_lazy("Application reopened"),
+    "beneficiary.deactivated": gettext_lazy("Deactivated"),
+    "beneficiary.reactivated": gettext_lazy("Reactivated"),
+    "beneficiary.attachment_added": gettext_lazy("Attachment added"),
+    "beneficiary.attachment_removed": gettext_lazy("Attachment removed"),
 }
+
+
+def _audit_label(action: str, data: dict[str, Any]) -> str:
+    if action == "beneficiary.readiness_changed":
+        ready = data.get("ready")
+        return _("Network check: ready to receive") if ready else _("Network check: cannot receive")
+    return str(AUDIT_LABELS.get(action, action))
 
 
 @org_member_required(Action.VIEW)
@@ -250,7 +257,7 @@ def beneficiary_detail_page(request: HttpRequest, beneficiary_id: int) -> HttpRe
     payouts = [
         (p, payout_url.replace("/0/", f"/{p.pk}/") if payout_url else "") for p in detail.payouts
     ]
-    audit = [(ev, str(AUDIT_LABELS.get(ev.action, ev.action))) for ev in detail.audit]
+    audit = [(ev, _audit_label(ev.action, ev.data or {})) for ev in detail.audit]
     # The single payout form belongs to the Pagos pages (payouts:new); until it exists, the
     # payouts list; without either, no button.
     pay_url = _maybe_reverse("payouts:new", b.pk) or _maybe_reverse("payouts:list")

@@ -147,7 +147,7 @@ def test_an_operator_registers_her_the_network_says_ready_and_an_approver_approv
 
     expect(page.get_by_role("heading", name="Ana Quispe")).to_be_visible()
     expect(page.locator(".messages")).to_contain_text("Solicitud de Ana Quispe guardada")
-    expect(page.locator("#readiness")).to_contain_text("Sin verificar")
+    expect(page.locator("#readiness")).to_contain_text("Todavía no se verificó en la red")
     page.get_by_role("button", name="Verificar ahora").click()
     expect(page.locator("#readiness")).to_contain_text("lista para recibir")
     expect(page.get_by_role("link", name="solicitud firmada.pdf")).to_be_visible()

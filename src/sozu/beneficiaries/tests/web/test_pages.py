@@ -449,7 +449,7 @@ def test_pages_speak_english_when_the_browser_asks_for_it() -> None:
     client, _ = signed_in(o, "operator")
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = text(client.get(reverse("beneficiaries:detail", args=[b.pk])))
-    assert "Approve application" in page and "Ready to receive" in page
+    assert "Approve application" in page and "She is ready to receive USDC." in page
     r = client.post(reverse("beneficiaries:new"), application(national_id="1"))
     assert "is not a DNI" in text(r)
 
@@ -467,7 +467,7 @@ def test_check_now_reads_the_network_and_shows_why_she_cannot_receive(
     )
     client, _ = signed_in(o, "approver")
     page = text(client.get(reverse("beneficiaries:detail", args=[ready.pk])))
-    assert "Sin verificar" in page and "Verificar ahora" in page
+    assert "Todavía no se verificó en la red" in page and "Verificar ahora" in page
 
     r = client.post(reverse("beneficiaries:check", args=[ready.pk]), follow=True)
     assert "lista para recibir" in text(r) and "Verificado en la red el" in text(r)
@@ -478,6 +478,6 @@ def test_check_now_reads_the_network_and_shows_why_she_cannot_receive(
         client.post(reverse("beneficiaries:check", args=[no_line.pk]), HTTP_HX_REQUEST="true")
     )
     assert "<html" not in fragment and 'id="readiness"' in fragment
-    assert "No puede recibir" in fragment and "trustline" in fragment
+    assert "Todavía no puede recibir USDC" in fragment and "trustline" in fragment
     listing = text(client.get(reverse("beneficiaries:list"), {"ready": "si"}))
     assert ready.full_name in listing and no_line.full_name not in listing
