@@ -24,6 +24,7 @@ PAGES = (
     ("inicio", "/inicio/"),
     ("billetera", "/billetera/"),
     ("auditoria", "/auditoria/"),
+    ("beneficiarias", "/beneficiarias/"),
     ("configuracion", "/configuracion/"),
     ("seguridad", "/cuenta/2fa/"),
 )

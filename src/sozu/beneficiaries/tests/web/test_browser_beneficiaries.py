@@ -151,6 +151,8 @@ def test_an_operator_registers_her_the_network_says_ready_and_an_approver_approv
     page.get_by_role("button", name="Verificar ahora").click()
     expect(page.locator("#readiness")).to_contain_text("lista para recibir")
     expect(page.get_by_role("link", name="solicitud firmada.pdf")).to_be_visible()
+    accessible(page)
+    shoot(page, "beneficiaria-solicitud")
     ctx.close()
 
     ctx = new_context(browser)
