@@ -11,6 +11,7 @@ urlpatterns = [
     path("beneficiarias/", v.beneficiary_list_page, name="list"),
     path("beneficiarias/nueva/", v.beneficiary_new, name="new"),
     path("beneficiarias/importar/", v.beneficiary_import, name="import"),
+    path("beneficiarias/verificar/", v.beneficiaries_check_view, name="check-all"),
     path("beneficiarias/<int:beneficiary_id>/", v.beneficiary_detail_page, name="detail"),
     path("beneficiarias/<int:beneficiary_id>/editar/", v.beneficiary_edit, name="edit"),
     path("beneficiarias/<int:beneficiary_id>/aprobar/", v.beneficiary_approve_view, name="approve"),

@@ -15,8 +15,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from sozu.audit.context import web_actor
 from sozu.beneficiaries.forms import ApplicationForm, FilterForm, ImportForm
@@ -32,6 +33,7 @@ from sozu.beneficiaries.services import (
     MAX_IMPORT_BYTES,
     CheckedFile,
     attachment_check,
+    beneficiaries_refresh_readiness,
     beneficiary_apply,
     beneficiary_approve,
     beneficiary_attachment_add,
@@ -50,6 +52,8 @@ from sozu.errors import SozuError, message_for
 from sozu.orgs.permissions import Action, can, current_organization, org_member_required
 
 PER_PAGE = 50
+#: How many "Verificar todas" asks the network about at once (the oldest checks first).
+CHECK_ALL_LIMIT = 200
 S = Beneficiary.Status
 
 
@@ -381,6 +385,26 @@ def beneficiary_check_view(request: HttpRequest, beneficiary_id: int) -> HttpRes
     return redirect("beneficiaries:detail", beneficiary_id=b.pk)
 
 
+@org_member_required(Action.REVIEW_BENEFICIARY)
+@require_POST
+def beneficiaries_check_view(request: HttpRequest) -> HttpResponse:
+    """"Verificar todas": the approved ones checked longest ago, asked in parallel."""
+    org = current_organization(request)
+    n = beneficiaries_refresh_readiness(
+        organization_id=org.pk, actor=web_actor(request), limit=CHECK_ALL_LIMIT
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s approved beneficiary checked on the network.",
+            "%(n)s approved beneficiaries checked on the network.",
+            n,
+        )
+        % {"n": n},
+    )
+    return redirect(reverse("beneficiaries:list") + "?" + str(request.POST.get("query", ""))[:500])
+
+
 # --- attachments ----------------------------------------------------------------------------
 
 
@@ -435,7 +459,10 @@ def attachment_remove_view(request: HttpRequest, attachment_id: int) -> HttpResp
         raise Http404 from None
     beneficiary_attachment_remove(attachment=att, actor=web_actor(request))
     messages.success(request, _("Attachment removed."))
-    return redirect("beneficiaries:detail", beneficiary_id=att.beneficiary_id)
+    url = reverse("beneficiaries:detail", args=[att.beneficiary_id])
+    if getattr(request, "htmx", False):  # asked "are you sure?" first (hx-confirm)
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 # --- CSV import: upload → row-by-row preview (nothing saved) → confirm -----------------------

@@ -58,6 +58,7 @@ ACTIONS = [
     ("deactivate", "post", S.APPROVED, {}, {"operator"}),
     ("reactivate", "post", S.INACTIVE, {}, {"operator", "approver"}),
     ("reopen", "post", S.REJECTED, {}, {"operator"}),
+    ("check-all", "post", None, {}, {"operator", "approver"}),
 ]
 
 
@@ -481,3 +482,34 @@ def test_check_now_reads_the_network_and_shows_why_she_cannot_receive(
     assert "Todavía no puede recibir USDC" in fragment and "trustline" in fragment
     listing = text(client.get(reverse("beneficiaries:list"), {"ready": "si"}))
     assert ready.full_name in listing and no_line.full_name not in listing
+
+
+def test_check_all_asks_the_network_about_every_approved_beneficiary(
+    net_settings, make_recipient
+) -> None:
+    o = org()
+    a = BeneficiaryFactory.create(organization=o, stellar_address=make_recipient())
+    b = BeneficiaryFactory.create(organization=o, stellar_address=make_recipient(trustline=False))
+    applied = BeneficiaryFactory.create(
+        organization=o, status=S.APPLIED, stellar_address=make_recipient()
+    )
+    client, _ = signed_in(o, "operator")
+    r = client.post(reverse("beneficiaries:check-all"), {"query": "status=approved"})
+    assert r.status_code == 302 and r["Location"] == "/beneficiarias/?status=approved"
+    page = text(client.get(r["Location"]))
+    assert "Se verificaron en la red 2 beneficiarias aprobadas" in page
+    for x in (a, b, applied):
+        x.refresh_from_db()
+    assert (a.ready_to_receive, b.ready_to_receive, applied.ready_to_receive) == (True, False, None)
+
+
+def test_removing_an_attachment_with_htmx_redirects_the_whole_page() -> None:
+    o = org()
+    att = attach(BeneficiaryFactory.create(organization=o))
+    client, _ = signed_in(o, "operator")
+    page = text(client.get(reverse("beneficiaries:detail", args=[att.beneficiary_id])))
+    assert "hx-confirm=" in page  # the browser asks first
+    url = reverse("beneficiaries:attachment-remove", args=[att.pk])
+    r = client.post(url, HTTP_HX_REQUEST="true")
+    assert r["HX-Redirect"] == reverse("beneficiaries:detail", args=[att.beneficiary_id])
+    assert not BeneficiaryAttachment.objects.exists()
