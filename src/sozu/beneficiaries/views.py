@@ -388,7 +388,7 @@ def beneficiary_check_view(request: HttpRequest, beneficiary_id: int) -> HttpRes
 @org_member_required(Action.REVIEW_BENEFICIARY)
 @require_POST
 def beneficiaries_check_view(request: HttpRequest) -> HttpResponse:
-    """"Verificar todas": the approved ones checked longest ago, asked in parallel."""
+    """Verificar todas: the approved ones checked longest ago, asked in parallel."""
     org = current_organization(request)
     n = beneficiaries_refresh_readiness(
         organization_id=org.pk, actor=web_actor(request), limit=CHECK_ALL_LIMIT
