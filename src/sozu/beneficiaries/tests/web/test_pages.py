@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import (
@@ -513,3 +514,20 @@ def test_removing_an_attachment_with_htmx_redirects_the_whole_page() -> None:
     r = client.post(url, HTTP_HX_REQUEST="true")
     assert r["HX-Redirect"] == reverse("beneficiaries:detail", args=[att.beneficiary_id])
     assert not BeneficiaryAttachment.objects.exists()
+
+
+@pytest.mark.urls("sozu.beneficiaries.tests.web.urls_with_payouts")
+def test_her_page_links_to_the_single_payout_form_of_the_pagos_pages() -> None:
+    o = org()
+    approved = BeneficiaryFactory.create(organization=o, status=S.APPROVED)
+    applied = BeneficiaryFactory.create(organization=o, status=S.APPLIED)
+    pay = reverse("payouts:new", args=[approved.pk])
+    operator, _ = signed_in(o, "operator")
+    viewer, _ = signed_in(o, "viewer")
+
+    def page(client: Client, b: Beneficiary) -> str:
+        return text(client.get(reverse("beneficiaries:detail", args=[b.pk])))
+
+    assert f'href="{pay}"' in page(operator, approved)
+    assert "Pagarle" not in page(operator, applied)
+    assert "Pagarle" not in page(viewer, approved)
