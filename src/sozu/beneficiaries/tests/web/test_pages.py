@@ -531,3 +531,15 @@ def test_her_page_links_to_the_single_payout_form_of_the_pagos_pages() -> None:
     assert f'href="{pay}"' in page(operator, approved)
     assert "Pagarle" not in page(operator, applied)
     assert "Pagarle" not in page(viewer, approved)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("30111222", "30.111.222"), ("5111222", "5.111.222"), ("27301112223", "27-30111222-3")],
+)
+def test_her_dni_or_cuil_is_shown_as_people_write_it(stored, shown) -> None:
+    o = org()
+    b = BeneficiaryFactory.create(organization=o, national_id=stored)
+    client, _ = signed_in(o, "viewer")
+    assert f"<dd>{shown}</dd>" in text(client.get(reverse("beneficiaries:detail", args=[b.pk])))
+    assert f">{shown}</td>" in text(client.get(reverse("beneficiaries:list")))
