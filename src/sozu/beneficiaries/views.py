@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from sozu.audit.context import web_actor
+from sozu.audit.context import web_actor, web_context
 from sozu.beneficiaries.forms import ApplicationForm, FilterForm, ImportForm
 from sozu.beneficiaries.models import Beneficiary
 from sozu.beneficiaries.selectors import (
@@ -185,7 +185,7 @@ def beneficiary_new(request: HttpRequest) -> HttpResponse:
         except SozuError as exc:
             form.add_error("attachments", exc.message)
     org = current_organization(request)
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     if "attachments" in form.errors:
         # Show the fields' problems too, in one go.
         cleaned, errors = application_clean(_posted(request))
@@ -194,12 +194,16 @@ def beneficiary_new(request: HttpRequest) -> HttpResponse:
         form.add_service_errors(e.as_dict() for e in errors)
         return _render_form(request, form, status=400)
     try:
-        b = beneficiary_apply(organization_id=org.pk, data=_posted(request), actor=actor)
+        b = beneficiary_apply(
+            organization_id=org.pk, data=_posted(request), actor=actor, context=ctx
+        )
     except SozuError as exc:
         form.add_service_errors(exc.errors or [{"field": None, "message": exc.message}])
         return _render_form(request, form, status=400)
     for checked in files:
-        beneficiary_attachment_add(beneficiary=b, name=checked.name, content=checked, actor=actor)
+        beneficiary_attachment_add(
+            beneficiary=b, name=checked.name, content=checked, actor=actor, context=ctx
+        )
     messages.success(request, _("Application of %(name)s saved.") % {"name": b.full_name})
     return redirect("beneficiaries:detail", beneficiary_id=b.pk)
 
@@ -216,7 +220,12 @@ def beneficiary_edit(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
         return _field_row(request, form, field, b)
     form.is_valid()
     try:
-        beneficiary_update(beneficiary=b, data=_posted(request), actor=web_actor(request))
+        beneficiary_update(
+            beneficiary=b,
+            data=_posted(request),
+            actor=web_actor(request),
+            context=web_context(request),
+        )
     except SozuError as exc:
         form.add_service_errors(exc.errors or [{"field": None, "message": exc.message}])
         return _render_form(request, form, b, status=400)
@@ -300,11 +309,11 @@ def _act(request: HttpRequest, beneficiary_id: int, call: Any, done: str) -> Htt
 @org_member_required(Action.REVIEW_BENEFICIARY)
 @require_POST
 def beneficiary_approve_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     return _act(
         request,
         beneficiary_id,
-        lambda b: beneficiary_approve(beneficiary=b, actor=actor),
+        lambda b: beneficiary_approve(beneficiary=b, actor=actor, context=ctx),
         _("%(name)s was approved."),
     )
 
@@ -312,12 +321,12 @@ def beneficiary_approve_view(request: HttpRequest, beneficiary_id: int) -> HttpR
 @org_member_required(Action.REVIEW_BENEFICIARY)
 @require_POST
 def beneficiary_reject_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     reason = str(request.POST.get("reason", ""))[:1000]
     return _act(
         request,
         beneficiary_id,
-        lambda b: beneficiary_reject(beneficiary=b, reason=reason, actor=actor),
+        lambda b: beneficiary_reject(beneficiary=b, reason=reason, actor=actor, context=ctx),
         _("The application of %(name)s was rejected."),
     )
 
@@ -325,11 +334,11 @@ def beneficiary_reject_view(request: HttpRequest, beneficiary_id: int) -> HttpRe
 @org_member_required(Action.REVIEW_BENEFICIARY)
 @require_POST
 def beneficiary_reactivate_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     return _act(
         request,
         beneficiary_id,
-        lambda b: beneficiary_reactivate(beneficiary=b, actor=actor),
+        lambda b: beneficiary_reactivate(beneficiary=b, actor=actor, context=ctx),
         _("%(name)s is active again."),
     )
 
@@ -337,12 +346,12 @@ def beneficiary_reactivate_view(request: HttpRequest, beneficiary_id: int) -> Ht
 @org_member_required(Action.MANAGE_BENEFICIARIES)
 @require_POST
 def beneficiary_deactivate_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     reason = str(request.POST.get("reason", ""))[:1000]
     return _act(
         request,
         beneficiary_id,
-        lambda b: beneficiary_deactivate(beneficiary=b, reason=reason, actor=actor),
+        lambda b: beneficiary_deactivate(beneficiary=b, reason=reason, actor=actor, context=ctx),
         _("%(name)s was deactivated: she will not be paid."),
     )
 
@@ -350,11 +359,11 @@ def beneficiary_deactivate_view(request: HttpRequest, beneficiary_id: int) -> Ht
 @org_member_required(Action.MANAGE_BENEFICIARIES)
 @require_POST
 def beneficiary_reopen_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
-    actor = web_actor(request)
+    actor, ctx = web_actor(request), web_context(request)
     return _act(
         request,
         beneficiary_id,
-        lambda b: beneficiary_reopen(beneficiary=b, actor=actor),
+        lambda b: beneficiary_reopen(beneficiary=b, actor=actor, context=ctx),
         _("The application of %(name)s is open again."),
     )
 
@@ -366,7 +375,9 @@ def beneficiary_check_view(request: HttpRequest, beneficiary_id: int) -> HttpRes
     b = _get(request, beneficiary_id)
     error = ""
     try:
-        b = beneficiary_refresh_readiness(beneficiary=b, actor=web_actor(request))
+        b = beneficiary_refresh_readiness(
+            beneficiary=b, actor=web_actor(request), context=web_context(request)
+        )
     except SozuError as exc:
         error = exc.message
     if getattr(request, "htmx", False):
@@ -391,7 +402,10 @@ def beneficiaries_check_view(request: HttpRequest) -> HttpResponse:
     """Verificar todas: the approved ones checked longest ago, asked in parallel."""
     org = current_organization(request)
     n = beneficiaries_refresh_readiness(
-        organization_id=org.pk, actor=web_actor(request), limit=CHECK_ALL_LIMIT
+        organization_id=org.pk,
+        actor=web_actor(request),
+        limit=CHECK_ALL_LIMIT,
+        context=web_context(request),
     )
     messages.success(
         request,
@@ -422,7 +436,11 @@ def attachment_add_view(request: HttpRequest, beneficiary_id: int) -> HttpRespon
     else:
         for c in checked:
             beneficiary_attachment_add(
-                beneficiary=b, name=c.name, content=c, actor=web_actor(request)
+                beneficiary=b,
+                name=c.name,
+                content=c,
+                actor=web_actor(request),
+                context=web_context(request),
             )
         if checked:
             messages.success(request, _("Attachment saved."))
@@ -457,7 +475,9 @@ def attachment_remove_view(request: HttpRequest, attachment_id: int) -> HttpResp
         )
     except SozuError:
         raise Http404 from None
-    beneficiary_attachment_remove(attachment=att, actor=web_actor(request))
+    beneficiary_attachment_remove(
+        attachment=att, actor=web_actor(request), context=web_context(request)
+    )
     messages.success(request, _("Attachment removed."))
     url = reverse("beneficiaries:detail", args=[att.beneficiary_id])
     if getattr(request, "htmx", False):  # asked "are you sure?" first (hx-confirm)
@@ -510,6 +530,7 @@ def beneficiary_import(request: HttpRequest) -> HttpResponse:
                 data=data,
                 fingerprint=str(request.POST.get("fingerprint", "")),
                 actor=web_actor(request),
+                context=web_context(request),
             )
         except SozuError as exc:
             return _render_import(

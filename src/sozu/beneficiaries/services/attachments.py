@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -74,7 +75,12 @@ def attachment_check(*, name: str, content: IO[bytes]) -> CheckedFile:
 
 
 def beneficiary_attachment_add(
-    *, beneficiary: Beneficiary, name: str, content: IO[bytes] | CheckedFile, actor: str
+    *,
+    beneficiary: Beneficiary,
+    name: str,
+    content: IO[bytes] | CheckedFile,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
 ) -> BeneficiaryAttachment:
     """Store a document of hers; refused (nothing stored) as `attachment_check` says.
 
@@ -115,6 +121,7 @@ def beneficiary_attachment_add(
                         "type": actual,
                         "size": len(data),
                         "sha256": attachment.sha256,
+                        **(context or {}),
                     },
                 ),
             )
@@ -124,7 +131,12 @@ def beneficiary_attachment_add(
     return attachment
 
 
-def beneficiary_attachment_remove(*, attachment: BeneficiaryAttachment, actor: str) -> None:
+def beneficiary_attachment_remove(
+    *,
+    attachment: BeneficiaryAttachment,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> None:
     """Remove a document (uploaded by mistake); the audit keeps its name and checksum."""
     with transaction.atomic():
         att = BeneficiaryAttachment.objects.select_for_update().get(pk=attachment.pk)
@@ -136,7 +148,12 @@ def beneficiary_attachment_remove(*, attachment: BeneficiaryAttachment, actor: s
                 "beneficiary.attachment_removed",
                 "beneficiary",
                 beneficiary.pk,
-                {"attachment": att.pk, "name": att.original_name, "sha256": att.sha256},
+                {
+                    "attachment": att.pk,
+                    "name": att.original_name,
+                    "sha256": att.sha256,
+                    **(context or {}),
+                },
             ),
         )
         name = att.file.name

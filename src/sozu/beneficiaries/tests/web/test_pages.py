@@ -543,3 +543,22 @@ def test_her_dni_or_cuil_is_shown_as_people_write_it(stored, shown) -> None:
     client, _ = signed_in(o, "viewer")
     assert f"<dd>{shown}</dd>" in text(client.get(reverse("beneficiaries:detail", args=[b.pk])))
     assert f">{shown}</td>" in text(client.get(reverse("beneficiaries:list")))
+
+
+def test_each_action_from_the_pages_is_audited_with_ip_and_browser() -> None:
+    o = org()
+    client, m = signed_in(o, "operator")
+    client.defaults["HTTP_USER_AGENT"] = "Firefox de prueba"
+    client.post(reverse("beneficiaries:new"), application())
+    b = Beneficiary.objects.get(organization=o)
+    client.post(reverse("beneficiaries:approve", args=[b.pk]))
+    client.post(reverse("beneficiaries:deactivate", args=[b.pk]), {"reason": "Se mudó"})
+    events = AuditEvent.objects.filter(object_type="beneficiary", object_id=str(b.pk))
+    assert [e.action for e in events.order_by("seq")] == [
+        "beneficiary.created",
+        "beneficiary.approved",
+        "beneficiary.deactivated",
+    ]
+    for e in events:
+        assert e.actor == f"user:{m.user.pk}:{m.user.email}"
+        assert e.data["ip"] == "127.0.0.1" and e.data["user_agent"] == "Firefox de prueba"
