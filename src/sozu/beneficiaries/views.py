@@ -87,7 +87,8 @@ def readiness_text(b: Beneficiary) -> str:
 def beneficiary_list_page(request: HttpRequest) -> HttpResponse:
     org = current_organization(request)
     form = FilterForm(request.GET)
-    f = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    f = form.cleaned_data  # the valid filters; an invalid one is left out
     try:
         page_no = int(request.GET.get("page", "1"))
     except ValueError:

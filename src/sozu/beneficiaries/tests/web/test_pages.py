@@ -162,7 +162,9 @@ def test_the_list_searches_and_filters_by_status_and_readiness() -> None:
     not_ready = text(client.get(url, {"ready": "no"}))
     assert "Carla Sosa" in not_ready and "Beatriz Ruiz" in not_ready and "Ana" not in not_ready
     # A bad filter value is ignored, never a 500.
-    assert client.get(url, {"status": "zzz", "page": "x"}).status_code == 200
+    r = client.get(url, {"status": "zzz", "page": "x", "q": "carla"})
+    assert r.status_code == 200
+    assert "Carla Sosa" in text(r) and "Ana Quispe" not in text(r)
 
 
 def test_htmx_gets_only_the_results_and_the_pager_keeps_the_filters() -> None:
