@@ -178,6 +178,11 @@ def test_an_operator_registers_her_the_network_says_ready_and_an_approver_approv
     expect(page.locator("#results")).not_to_contain_text("Carla Sosa")
     expect(page.locator("#results")).to_contain_text("Ana Quispe")
     assert "ready=si" in page.url
+    # Typing in the search box narrows the results as she types.
+    page.get_by_label("Lista para recibir").select_option("")
+    page.get_by_label("Buscar").fill("dora")
+    expect(page.locator("#results")).not_to_contain_text("Ana Quispe")
+    expect(page.locator("#results")).to_contain_text("Dora Paz")
     ctx.close()
 
 
