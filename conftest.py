@@ -35,6 +35,22 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sozu reliability (tests/reliability, -m slow)")
+    group.addoption(
+        "--fault-gets",
+        action="store_true",
+        help="also inject 429/503 into Horizon reads (GET /, accounts, lookups, fee stats)",
+    )
+    group.addoption(
+        "--reliability-lines",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lines per reliability batch (default 1000; fewer for a quick run)",
+    )
+
+
 @pytest.fixture(scope="session")
 def localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNet]:
     """One local network for the whole session (fast ledgers: 0.2 s)."""

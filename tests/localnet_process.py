@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -109,8 +110,14 @@ class LocalNet:
     def set_faults(self, **faults: object) -> None:
         requests.post(self.url + "/localnet/faults", json=faults, timeout=5).raise_for_status()
 
+    def faults(self) -> dict[str, Any]:
+        """The faults in force and how many requests each one hit."""
+        r = requests.get(self.url + "/localnet/faults", timeout=5)
+        r.raise_for_status()
+        return dict(r.json())
+
     def clear_faults(self) -> None:
-        requests.delete(self.url + "/localnet/faults", timeout=5).raise_for_status()
+        requests.delete(self.url + "/localnet/faults", json={}, timeout=5).raise_for_status()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -8,6 +8,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from sozu.logs import redact
+
 #: code → (message template, HTTP status). Templates use %(name)s placeholders.
 MESSAGES: dict[str, tuple[Promise, int]] = {
     # input
@@ -18,7 +20,34 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "amount_not_positive": (_("The amount must be greater than zero."), 400),
     "amount_too_precise": (_("The amount %(value)s has more than 7 decimal places."), 400),
     "amount_too_large": (_("The amount %(value)s is too large."), 400),
+    "amount_ambiguous_thousands": (
+        _(
+            "“%(value)s” could be read as thousands: write amounts without a thousands "
+            "separator and with “.” only for decimals (1000 or 1000.00 for one thousand)."
+        ),
+        400,
+    ),
     "memo_too_long": (_("The memo is longer than 28 bytes."), 400),
+    "memo_not_text": (_("The memo must be text."), 400),
+    "memo_not_printable": (
+        _("The memo contains control characters (such as NUL or a line break)."),
+        400,
+    ),
+    "beneficiary_id_invalid": (
+        _("“%(value)s” is not a beneficiary id (a whole number written with digits 0-9)."),
+        400,
+    ),
+    "csv_nul_byte": (
+        _("Line %(line)s of the CSV file contains a NUL character; export it again as CSV text."),
+        400,
+    ),
+    "csv_duplicate_column": (
+        _(
+            "The CSV file has the column “%(column)s” more than once (upper and lower case "
+            "count as the same)."
+        ),
+        400,
+    ),
     "destination_missing": (_("Each line needs a destination address or a beneficiary id."), 400),
     "destination_ambiguous": (
         _("Give either a destination address or a beneficiary id, not both."),
@@ -115,7 +144,6 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "csv_not_utf8": (_("The CSV file is not UTF-8 text; save it as “CSV UTF-8”."), 400),
     "csv_nul_bytes": (_("The file contains NUL bytes: it is not a CSV text file."), 400),
     "csv_empty": (_("The CSV file is empty."), 400),
-    "csv_duplicate_column": (_("The column “%(column)s” appears more than once."), 400),
     "csv_too_many_rows": (_("The file has %(count)s rows; the maximum is %(max)s."), 400),
     "csv_row_too_long": (
         _("Line %(line)s has more fields than the header (%(columns)s)."),
@@ -156,14 +184,31 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
         _("This Idempotency-Key was already used with a different request."),
         422,
     ),
+    "idempotency_key_required": (
+        _(
+            "Send an Idempotency-Key header (a unique text per payout, up to 255 characters) "
+            "so that a retry never pays twice."
+        ),
+        400,
+    ),
     "idempotency_in_progress": (
         _("A request with this Idempotency-Key is still being processed."),
         409,
     ),
     # state
     "invalid_transition": (_("A %(object)s that is %(status)s cannot be %(action)s."), 409),
+    "batch_cancelling": (
+        _("This batch was cancelled; it cannot be %(action)s (lines in flight are settling)."),
+        409,
+    ),
+    "nothing_to_retry": (_("This batch has no failed lines to retry."), 409),
+    "cancelling": (_("Cancelled: waiting for the payments in flight to settle."), 409),
     "no_channels": (_("The organization has no channel accounts to pay from."), 409),
     "wallet_secret_missing": (_("The organization's wallet secret is not available to sign."), 409),
+    "internal_error": (
+        _("Something went wrong on our side (error %(error_id)s); it was logged."),
+        500,
+    ),
     "network_unavailable": (_("The Stellar network could not be reached: %(detail)s."), 503),
     "webhook_url_invalid": (_("Webhook URLs must use HTTPS."), 400),
     "webhook_endpoints_limit": (
@@ -253,10 +298,20 @@ class SozuError(Exception):
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.params:
-            body["params"] = {k: str(v) for k, v in self.params.items()}
+            body["params"] = {k: redact(str(v)) for k, v in self.params.items()}
         if self.errors:
             body["errors"] = self.errors
         return body
+
+
+#: How much of a refused value a message repeats (a 5 MB field is not echoed back).
+SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """A refused value as it goes into a message: text, cut short."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
 def message_for(code: str, params: dict[str, Any] | None = None) -> str:
@@ -270,6 +325,7 @@ def message_for(code: str, params: dict[str, Any] | None = None) -> str:
         table = ACTIONS if k == "action" else TERMS
         shown[k] = str(table[v]) if isinstance(v, str) and v in table else v
     try:
-        return text % shown
+        # Parameters may echo input (a CSV cell, a library's message): never a secret.
+        return redact(text % shown)
     except (KeyError, TypeError, ValueError):
         return text

@@ -1,8 +1,9 @@
 """URL configuration."""
 
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from sozu.observability.views import metrics
 from sozu.web import views as web_views
@@ -10,8 +11,7 @@ from sozu.web import views as web_views
 # --- dashboard (issue 11): the admin signs in through the staff sign-in (2FA, rate limits) ---
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+urlpatterns: list[URLPattern | URLResolver] = [
     path("metrics", metrics, name="metrics"),
     path("", include("sozu.disbursements.urls")),
     # --- dashboard (issue 11): staff accounts, the shell, organization and audit pages ---
@@ -22,3 +22,5 @@ urlpatterns = [
     path("", include("sozu.audit.urls")),
     path("", include("sozu.beneficiaries.urls")),
 ]
+if settings.SOZU_ADMIN_PATH:  # SOZU_ADMIN_PATH="" turns the admin off
+    urlpatterns.insert(0, path(settings.SOZU_ADMIN_PATH, admin.site.urls))

@@ -150,19 +150,23 @@ def test_latency_slows_submissions_without_changing_their_outcome(
 
 
 def crash(net: LocalNet) -> None:
+    """Crash the network and wait until the restarted process answers (not the old one)."""
+    marker = 20261204
+    # Faults live in the process's memory: a restarted network has forgotten this seed.
+    net.set_faults(seed=marker)
     try:
-        requests.post(net.url + "/localnet/crash", timeout=5)
+        requests.post(net.url + "/localnet/crash", json={}, timeout=5)
     except requests.RequestException:
         pass  # the process may die before it answers
-    time.sleep(0.5)
 
-    def answering() -> bool:
+    def restarted() -> bool:
         try:
-            return requests.get(net.url + "/", timeout=2).status_code == 200
+            r = requests.get(net.url + "/localnet/faults", timeout=2)
+            return r.status_code == 200 and r.json()["seed"] != marker
         except requests.RequestException:
             return False
 
-    wait_for(answering, timeout=30, every=0.2)
+    wait_for(restarted, timeout=30, every=0.1)
 
 
 def test_a_crash_keeps_closed_ledgers_and_balances(net: LocalNet, server: Server) -> None:
@@ -203,3 +207,35 @@ def test_a_crash_loses_a_pending_transaction_which_can_then_be_resubmitted(
         record = server.submit_transaction(envelope)
         assert record["successful"] is True
         assert xlm(server, bob.public_key) == Decimal("110")
+
+
+def test_a_lagging_view_does_not_know_recent_transactions(net: LocalNet, server: Server) -> None:
+    alice, bob = account_maker(net)(), account_maker(net)()
+    record = server.submit_transaction(payment(net, server, alice, bob.public_key))
+    latest = int(server.root().call()["history_latest_ledger"])
+    net.set_faults(lag_ledgers=1000, lag_root=True)
+
+    # Looked up from a node that has not ingested that ledger yet: 404.
+    assert find_transaction(server, record["hash"]) is None
+    assert int(server.root().call()["history_latest_ledger"]) < latest
+    # Accounts still come from the current state (the channel-sequence witness).
+    assert sequence(server, alice.public_key) == int(record["source_account_sequence"])
+    net.clear_faults()
+    assert find_transaction(server, record["hash"]) is not None
+
+
+def test_faults_on_reads_hit_the_root_only_when_asked_and_are_counted(
+    net: LocalNet, server: Server
+) -> None:
+    alice = account_maker(net)()
+    net.set_faults(unavailable=1.0, gets=True, seed=7)
+    assert server.root().call()["history_latest_ledger"]  # GET / spared by default
+    with pytest.raises(BadResponseError):
+        server.accounts().account_id(alice.public_key).call()
+    net.set_faults(unavailable=1.0, gets=True, root=True, seed=7)
+    with pytest.raises(BadResponseError):
+        server.root().call()
+    hits = net.faults()
+    assert hits["get_hits"] >= 1 and hits["hits"]["unavailable"] == hits["get_hits"]
+    net.clear_faults()
+    assert net.faults()["get_hits"] == 0  # counted per set of faults

@@ -6,7 +6,6 @@ import asyncio
 import json
 import queue
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -15,11 +14,19 @@ from stellar_sdk import Asset, Keypair, Server, ServerAsync
 from stellar_sdk.exceptions import BadRequestError
 
 from tests.localnet.conftest import NewAccount
-from tests.localnet.helpers import builder, signed
+from tests.localnet.helpers import builder, signed, wait_for
 from tests.localnet_process import LocalNet
 
-STREAM_SETTLE = 1.5  # seconds for the stream to be open before paying
 WAIT = 15.0
+
+
+def streams_opened(net: LocalNet) -> int:
+    return int(requests.get(net.url + "/localnet/streams", timeout=5).json()["opened"])
+
+
+def wait_stream_open(net: LocalNet, before: int) -> None:
+    """Until the network has opened the stream (its cursor resolved): no fixed sleep."""
+    wait_for(lambda: streams_opened(net) > before, timeout=WAIT)
 
 
 def pay(net: LocalNet, server: Server, payer: Keypair, to: str, amount: str) -> dict[str, Any]:
@@ -58,8 +65,9 @@ def test_sync_stream_from_now_delivers_a_payment_made_after_it_opened(
     localnet: LocalNet, server: Server, new_account: NewAccount
 ) -> None:
     alice, bob = new_account(), new_account()
+    before = streams_opened(localnet)
     received = stream_in_background(localnet.url, alice.public_key, "now")
-    time.sleep(STREAM_SETTLE)
+    wait_stream_open(localnet, before)
 
     submitted = pay(localnet, server, bob, alice.public_key, "4.2")
 
@@ -74,8 +82,9 @@ def test_a_failed_payment_is_not_streamed(
     localnet: LocalNet, server: Server, new_account: NewAccount
 ) -> None:
     alice, bob = new_account(), new_account(xlm="20")
+    before = streams_opened(localnet)
     received = stream_in_background(localnet.url, alice.public_key, "now")
-    time.sleep(STREAM_SETTLE)
+    wait_stream_open(localnet, before)
 
     failed = signed(
         builder(localnet, server.load_account(bob))
@@ -99,8 +108,7 @@ def test_sync_stream_resumes_after_its_cursor_without_replaying(
     [seen] = server.payments().for_transaction(first["hash"]).call()["_embedded"]["records"]
 
     received = stream_in_background(localnet.url, alice.public_key, seen["paging_token"])
-    replayed = next_payment(received)
-    time.sleep(STREAM_SETTLE)
+    replayed = next_payment(received)  # the stream is open: it has delivered
     third = pay(localnet, server, bob, alice.public_key, "3")
     live = next_payment(received)
 
@@ -121,9 +129,10 @@ async def test_async_stream_from_now_delivers_a_payment_made_after_it_opened(
         async for record in stream:
             await received.put(record)
 
+    before = await asyncio.to_thread(streams_opened, localnet)
     watcher = asyncio.create_task(consume())
     try:
-        await asyncio.sleep(STREAM_SETTLE)
+        await asyncio.to_thread(wait_stream_open, localnet, before)
         source = await async_server.load_account(bob.public_key)
         envelope = builder(localnet, source).append_payment_op(
             alice.public_key, Asset.native(), "6"

@@ -172,5 +172,6 @@ def assert_paid_exactly_once(net: LocalNet, wallet: str, status: dict[str, Any])
     assert actual == expected
     by_payment = {(dest, amount): tx for dest, amount, tx in onchain}
     for ln in lines:
-        assert by_payment[(ln["destination"], Decimal(ln["amount"]))] == ln["tx_hash"]
+        # The network knows a fee-bumped payment by the bump's hash: the record keeps both.
+        assert by_payment[(ln["destination"], Decimal(ln["amount"]))] == ln["outer_tx_hash"]
     assert sum(a for _, a, _ in onchain) == sum(Decimal(ln["amount"]) for ln in lines)

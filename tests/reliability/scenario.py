@@ -2,6 +2,7 @@
 
     python -m tests.reliability.scenario setup --lines 1000 --recipients R1,R2,...
     python -m tests.reliability.scenario status BATCH_ID
+    python -m tests.reliability.scenario cancel|resume|retry BATCH_ID
 
 Settings come from the environment (DATABASE_URL, HORIZON_URL, NETWORK_PASSPHRASE, ...).
 """
@@ -58,6 +59,7 @@ def status(batch_id: int) -> dict[str, object]:
             "amount": str(p.amount),
             "status": p.status,
             "tx_hash": p.tx_hash,
+            "outer_tx_hash": p.outer_tx_hash,
             "failure_code": p.failure_code,
         }
         for p in Payout.objects.filter(batch=batch).order_by("pk")
@@ -77,6 +79,26 @@ def status(batch_id: int) -> dict[str, object]:
     }
 
 
+def act(action: str, batch_id: int) -> dict[str, object]:
+    """cancel / resume / retry the batch as its organization would: the answer or the refusal."""
+    from sozu.disbursements.models import Batch
+    from sozu.disbursements.services import batches
+    from sozu.errors import SozuError
+
+    batch = Batch.objects.get(pk=batch_id)
+    service = {
+        "cancel": batches.batch_cancel,
+        "resume": batches.batch_resume,
+        "retry": batches.batch_retry_failed,
+    }[action]
+    try:
+        done = service(organization=batch.organization, batch_id=batch_id, actor="test")
+    except SozuError as exc:
+        return {"refused": exc.code}
+    done.refresh_from_db()
+    return {"status": done.status, "pause_code": done.pause_code}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -87,12 +109,16 @@ def main() -> None:
     s.add_argument("--channels", type=int, default=12)
     st = sub.add_parser("status")
     st.add_argument("batch_id", type=int)
+    for action in ("cancel", "resume", "retry"):
+        sub.add_parser(action).add_argument("batch_id", type=int)
     args = parser.parse_args()
     _django()
     if args.cmd == "setup":
         out = setup(args.lines, args.recipients.split(","), Decimal(args.usdc), args.channels)
-    else:
+    elif args.cmd == "status":
         out = status(args.batch_id)
+    else:
+        out = act(args.cmd, args.batch_id)
     json.dump(out, sys.stdout)
 
 

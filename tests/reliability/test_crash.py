@@ -35,7 +35,7 @@ def _recipients(net: LocalNet) -> list[str]:
 
 
 def test_worker_killed_at_random_moments_pays_each_line_exactly_once(
-    fresh_localnet: LocalNet, tmp_path: Path
+    fresh_localnet: LocalNet, tmp_path: Path, pytestconfig: pytest.Config
 ) -> None:
     net = fresh_localnet
     net.close_seconds = 0.5
@@ -49,12 +49,14 @@ def test_worker_killed_at_random_moments_pays_each_line_exactly_once(
             env,
             "setup",
             "--lines",
-            str(LINES),
+            str(pytestconfig.getoption("--reliability-lines") or LINES),
             "--channels",
             "4",
             "--recipients",
             ",".join(_recipients(net)),
         )
+        if pytestconfig.getoption("--fault-gets"):
+            net.set_faults(rate_limit=0.1, unavailable=0.05, gets=True, root=True, seed=7)
         # Several workers share PostgreSQL; SQLite serves one writer at a time.
         names = ["w1", "w2"] if db_url.startswith("postgres") else ["w1"]
         workers = Workers(env, tmp_path)
@@ -71,4 +73,5 @@ def test_worker_killed_at_random_moments_pays_each_line_exactly_once(
             status = wait_finished(env, setup["batch_id"], workers)
         finally:
             workers.stop_all()
+            net.clear_faults()
         assert_paid_exactly_once(net, setup["wallet"], status)

@@ -107,7 +107,11 @@ class Payout(models.Model):
     memo = models.CharField(max_length=28, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     failure_code = models.CharField(max_length=60, blank=True)
+    #: The envelope this payout was paid (or failed) in: the hash Sozu signed.
     tx_hash = models.CharField(max_length=64, blank=True)
+    #: The hash the network shows for that payment (the fee bump's when the envelope was
+    #: bumped, else the same as tx_hash): what a Horizon payments listing reconciles against.
+    outer_tx_hash = models.CharField(max_length=64, blank=True)
     ledger = models.PositiveIntegerField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     #: When the payout was released to the engine (counts toward the rolling daily cap).
@@ -197,6 +201,11 @@ class PaymentTransaction(models.Model):
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    #: A discarded envelope is looked up once more a while later (discarded_verify).
+    discard_verified = models.BooleanField(default=False)
+    #: ALARM: the ledger in which an envelope recorded as discarded was found included
+    #: anyway. Its lines may have been paid twice; a person must look.
+    included_after_discard_ledger = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

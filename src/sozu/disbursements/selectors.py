@@ -33,7 +33,7 @@ def payout_get(*, organization: Organization, payout_id: int) -> Payout:
 
 def batch_stats(batch: Batch) -> dict[str, Any]:
     rows = batch.lines.values("status").annotate(n=Count("id"), total=Sum("amount"))
-    # SQLite sums decimals with extra digits ("30.5000001000000"): always show 7 decimals.
+    # Exact sums (integer stroops in the database, Decimal here), always shown with 7 decimals.
     by_status = {
         r["status"]: {"count": r["n"], "amount": format_amount(Decimal(r["total"] or 0))}
         for r in rows
@@ -61,10 +61,12 @@ def payout_as_dict(p: Payout) -> dict[str, Any]:
         "line": p.line_number if p.batch_id else None,
         "destination": p.destination,
         "beneficiary_id": p.beneficiary_id,
-        "amount": str(p.amount),
+        "amount": format_amount(p.amount),  # str() would write 0.0000001 as "1E-7"
         "memo": p.memo,
         "status": p.status,
         "tx_hash": p.tx_hash or None,
+        # The hash the network shows for the payment (the fee bump's, when it was bumped).
+        "outer_tx_hash": p.outer_tx_hash or p.tx_hash or None,
         "ledger": p.ledger,
         "failure_code": p.failure_code or None,
         "failure_reason": message_for(p.failure_code) if p.failure_code else None,
@@ -117,6 +119,7 @@ EXPORT_COLUMNS = [
     "memo",
     "status",
     "tx_hash",
+    "outer_tx_hash",
     "ledger",
     "failure_code",
     "failure_reason",
@@ -158,10 +161,11 @@ def batch_export_csv(*, batch: Batch) -> Iterator[str]:
                 _cell(b.email) if b else "",
                 _cell(b.phone) if b else "",
                 p.destination,
-                p.amount,
+                format_amount(p.amount),
                 _cell(p.memo),
                 p.status,
                 p.tx_hash,
+                p.outer_tx_hash or p.tx_hash,
                 p.ledger or "",
                 p.failure_code,
                 message_for(p.failure_code) if p.failure_code else "",

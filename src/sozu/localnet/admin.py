@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from stellar_sdk import StrKey
@@ -29,11 +30,65 @@ def _loopback(request: web.Request) -> bool:
         return False
 
 
+def _loopback_name(host: str) -> bool:
+    """127.0.0.0/8, [::1] or localhost, with or without a port."""
+    name = urlsplit(f"//{host}").hostname or ""
+    if name in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_refusal(request: web.Request) -> web.Response | None:
+    """Why a web page must not drive this request (None: it may go on).
+
+    A page on another site can make the browser send requests to 127.0.0.1: refuse any
+    `Origin` that is not this server itself, any `Host` that is not a loopback name (a
+    DNS-rebinding page addresses us by its own name), and any write that is not JSON (a plain
+    form post cannot send `application/json` without a preflight, which we refuse).
+    """
+    host = request.headers.get("Host", "")
+    if host and not _loopback_name(host):
+        return problems.problem(
+            "forbidden",
+            "Forbidden",
+            403,
+            f"Admin endpoints of the local network answer only to a loopback Host, not {host!r}.",
+        )
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{host}":
+        return problems.problem(
+            "forbidden",
+            "Forbidden",
+            403,
+            f"Admin endpoints of the local network refuse requests from web pages of another "
+            f"site (Origin {origin!r}).",
+        )
+    if request.method not in ("GET", "HEAD") and request.content_type != "application/json":
+        return problems.problem(
+            "unsupported_media_type",
+            "Unsupported Media Type",
+            415,
+            "Admin endpoints of the local network take a JSON body: send "
+            "Content-Type: application/json (an empty object {} when there is nothing to say).",
+        )
+    return None
+
+
 @web.middleware
 async def loopback_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    if request.path.startswith("/localnet") and not _loopback(request):
-        return problems.forbidden()
-    return await handler(request)
+    if not request.path.startswith("/localnet"):
+        return await handler(request)
+    if not _loopback(request):
+        response: web.StreamResponse = problems.forbidden()
+    else:
+        response = admin_refusal(request) or await handler(request)
+    # No CORS on the admin endpoints: another origin's script may not even read them.
+    if not response.prepared:
+        response.headers.pop("Access-Control-Allow-Origin", None)
+    return response
 
 
 async def info(request: web.Request) -> web.Response:
@@ -123,6 +178,11 @@ async def clear_faults(request: web.Request) -> web.Response:
     return ok(Faults().to_json())
 
 
+async def streams(request: web.Request) -> web.Response:
+    """How many event streams were opened since start (so a test waits for its own)."""
+    return ok({"opened": request.app[NET].streams_opened})
+
+
 async def crash(request: web.Request) -> web.Response:
     _crash_soon()
     return web.Response(
@@ -139,5 +199,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/localnet/faults", set_faults)
     r.add_delete("/localnet/faults", clear_faults)
     r.add_post("/localnet/crash", crash)
+    r.add_get("/localnet/streams", streams)
     r.add_get("/friendbot", friendbot)
     r.add_post("/friendbot", friendbot)

@@ -21,27 +21,112 @@ FAULT_FLAGS = (
 )
 
 
+FAULT_HELP = {
+    "lost_response_after_inclusion": "the transaction is included but the answer is lost",
+    "timeout_before_inclusion": "the submission times out and the transaction is dropped",
+    "rate_limit": "answer 429 Too Many Requests",
+    "unavailable": "answer 503 Service Unavailable",
+}
+DEFAULT_DATA = "var/localnet"
+DEFAULT_HORIZON = "http://127.0.0.1:8000"
+
+
 def _serve_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sozu localnet", description="Run the local network.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--data", default="var/localnet", help="directory holding the ledger")
-    p.add_argument("--passphrase", default=DEFAULT_PASSPHRASE)
-    p.add_argument("--close-seconds", type=float, default=1.0)
-    p.add_argument("--max-ops-per-ledger", type=int, default=1000)
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; another one warns: anyone may reach it)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--data", default=DEFAULT_DATA, help="directory holding the ledger")
+    p.add_argument(
+        "--passphrase",
+        default=DEFAULT_PASSPHRASE,
+        help=f"network passphrase transactions are signed for (default “{DEFAULT_PASSPHRASE}”)",
+    )
+    p.add_argument(
+        "--close-seconds",
+        type=float,
+        default=1.0,
+        help="seconds between ledgers (default 1; tests use 0.2)",
+    )
+    p.add_argument(
+        "--max-ops-per-ledger",
+        type=int,
+        default=1000,
+        help="operations a ledger holds; more wait for the next one (default 1000)",
+    )
     for name in FAULT_FLAGS:
-        p.add_argument(f"--fault-{name.replace('_', '-')}", type=float, default=0.0)
-    p.add_argument("--fault-latency-ms", type=int, default=0)
-    p.add_argument("--fault-seed", type=int, default=None)
-    p.add_argument("--fault-gets", action="store_true", help="also fault GET requests")
+        p.add_argument(
+            f"--fault-{name.replace('_', '-')}",
+            type=float,
+            default=0.0,
+            metavar="P",
+            help=f"probability 0..1 per submission: {FAULT_HELP[name]} (default 0)",
+        )
+    p.add_argument(
+        "--fault-latency-ms",
+        type=int,
+        default=0,
+        help="delay every submission (and GET with --fault-gets) by this many ms (default 0)",
+    )
+    p.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        help="random seed of the faults, to replay the same run (default: random)",
+    )
+    p.add_argument(
+        "--fault-gets",
+        action="store_true",
+        help="GET requests also get the rate-limit, unavailable and latency faults",
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
+def _info_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sozu localnet info",
+        description="Print the network's Horizon URL, passphrase and USDC issuer (JSON).",
+    )
+    p.add_argument(
+        "--data",
+        default=DEFAULT_DATA,
+        help=f"the network's --data directory (default {DEFAULT_DATA})",
+    )
+    return p
+
+
+def _fund_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sozu localnet fund",
+        description="Create (if needed) and fund an account on the local network.",
+    )
+    p.add_argument("address", help="the account to fund (G…)")
+    p.add_argument(
+        "--xlm", default="100", help="XLM to send; a new account needs at least 1 (default 100)"
+    )
+    p.add_argument(
+        "--usdc",
+        default="0",
+        help="USDC to send; above 0 also adds the USDC trustline (default 0)",
+    )
+    p.add_argument(
+        "--horizon",
+        default=DEFAULT_HORIZON,
+        help=f"the local network's URL (default {DEFAULT_HORIZON})",
+    )
+    return p
+
+
+#: Every parser of `sozu localnet`, by subcommand ("" is the server itself).
+PARSERS = {"": _serve_parser, "info": _info_parser, "fund": _fund_parser}
+
+
 def _info(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="sozu localnet info")
-    p.add_argument("--data", default="var/localnet")
-    args = p.parse_args(argv)
+    args = _info_parser().parse_args(argv)
     path = Path(args.data) / "info.json"
     if not path.exists():
         print(f"no local network has run with --data {args.data}", file=sys.stderr)
@@ -53,12 +138,7 @@ def _info(argv: list[str]) -> int:
 def _fund(argv: list[str]) -> int:
     import requests
 
-    p = argparse.ArgumentParser(prog="sozu localnet fund")
-    p.add_argument("address")
-    p.add_argument("--xlm", default="100")
-    p.add_argument("--usdc", default="0")
-    p.add_argument("--horizon", default="http://127.0.0.1:8000")
-    args = p.parse_args(argv)
+    args = _fund_parser().parse_args(argv)
     r = requests.post(
         args.horizon.rstrip("/") + "/localnet/fund",
         json={"address": args.address, "xlm": args.xlm, "usdc": args.usdc},
@@ -133,6 +213,26 @@ async def _exit_with_supervisor(app: object) -> AsyncIterator[None]:
     task.cancel()
 
 
+def exposure_warning(host: str) -> str | None:
+    """What to tell whoever binds the local network where other machines can reach it."""
+    import ipaddress
+
+    name = host.strip("[]")
+    if name in ("localhost", "localhost.localdomain"):
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to anything
+    return (
+        f"WARNING: the local network listens on {host}, reachable from other machines. Its "
+        "friendbot gives away XLM and USDC to anyone, and anyone can read and submit to it "
+        "(its /localnet admin endpoints still answer only this machine). Use --host 127.0.0.1 "
+        "unless that is what you want."
+    )
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "info":
         return _info(argv[1:])
@@ -145,5 +245,8 @@ def main(argv: list[str]) -> int:
         return _run_server(args)
     from sozu.localnet.supervisor import supervise
 
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     return supervise([a for a in argv if a != "--child"])

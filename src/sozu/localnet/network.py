@@ -71,6 +71,8 @@ class Network:
         self.fees_queued: dict[str, int] = {}  # fee source -> total fee bid of its queued txs
         self.funding: list[tuple[FundRequest, asyncio.Future[list[Outcome]]]] = []
         self.closed = asyncio.Event()  # replaced at every close; streams wait on it
+        #: Event streams opened since start (their cursor resolved): tests wait on it.
+        self.streams_opened = 0
         self.on_close: list[Callable[[Json], None]] = []
         self.last_surge_fee = BASE_FEE
         # Per ledger, (fee charged, fee bid) per operation of each tx: /fee_stats's sample.

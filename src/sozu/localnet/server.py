@@ -30,6 +30,9 @@ ALLOW_HEADERS = (
 @web.middleware
 async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
     """CORS on every answer, preflights, injected faults, and problems for stray errors."""
+    if request.method == "OPTIONS" and request.path.startswith("/localnet"):
+        # No preflight passes for the admin endpoints: a page elsewhere cannot send them JSON.
+        return web.Response(status=403)
     if request.method == "OPTIONS":
         return web.Response(
             status=204,
@@ -46,13 +49,20 @@ async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
     faults = request.app[FAULTS][0]
     path = request.path
     submitting = request.method == "POST" and path.startswith("/transactions")
-    reading = request.method == "GET" and faults.gets and path not in ("/", "/friendbot")
+    reading = (
+        request.method == "GET"
+        and faults.gets
+        and path != "/friendbot"
+        and (path != "/" or faults.root)
+    )
     if (submitting or reading) and not path.startswith("/localnet"):
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.roll("rate_limit"):
+            faults.get_hits += reading
             return problems.rate_limited()
         if faults.roll("unavailable"):
+            faults.get_hits += reading
             return problems.unavailable()
     try:
         resp = await handler(request)
@@ -74,7 +84,7 @@ async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
             500,
             "An error occurred while processing this request.",
         )
-    if not resp.prepared:
+    if not resp.prepared and not path.startswith("/localnet"):
         resp.headers.setdefault("Access-Control-Allow-Origin", "*")
     return resp
 
@@ -86,6 +96,9 @@ async def root(request: web.Request) -> web.Response:
     net = request.app[NET]
     base = base_url(request)
     latest = net.latest
+    faults = request.app[FAULTS][0]
+    if faults.lag_ledgers and faults.lag_root:
+        latest = max(1, latest - faults.lag_ledgers)  # a node behind the others
     return ok(
         {
             "_links": {
@@ -159,6 +172,9 @@ async def transaction(request: web.Request) -> web.Response:
     found = net.store.tx_by_hash(request.match_info["tx_hash"].lower())
     if found is None:
         return problems.not_found()
+    lag = request.app[FAULTS][0].lag_ledgers
+    if lag and int(found[0]["ledger"]) > net.latest - lag:
+        return problems.not_found()  # a node that has not ingested that ledger yet
     rec, by_inner = found
     if by_inner:
         rec = as_inner(rec)

@@ -33,6 +33,7 @@ async def _serve(
     await resp.prepare(request)
     # Horizon's greeting: a named event, so JSON-parsing clients never see it as a record.
     await resp.write(b'retry: 1000\nevent: open\ndata: "hello"\n\n')
+    net.streams_opened += 1  # the cursor is resolved: from here on, nothing is missed
     loop = asyncio.get_running_loop()
     last_write = loop.time()
     try:

@@ -21,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from sozu.disbursements.models import Batch, Payout
+from sozu.disbursements.models import Batch, PaymentTransaction, Payout
 from sozu.orgs.models import Organization
 from sozu.stellar import network
 from sozu.stellar.horizon import HorizonClient
@@ -40,11 +40,42 @@ BATCH_DURATION_BUCKETS = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86
 
 
 class DatabaseCollector(Collector):
-    """Payouts, batches and webhook deliveries by organization and status; batch durations."""
+    """Payouts, batches and webhook deliveries by organization and status; batch durations.
+
+    The counts are read at most once per `ttl` seconds (SOZU_METRICS_CACHE_SECONDS, 15 by
+    default) and shared by every scrape in between, concurrent ones included: however often
+    /metrics is asked, the database runs these queries once per `ttl`.
+    """
+
+    def __init__(
+        self, *, ttl: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._families: list[Metric] = []
+        self._read_at = float("-inf")
+
+    @property
+    def ttl(self) -> float:
+        return float(settings.SOZU_METRICS_CACHE_SECONDS) if self._ttl is None else self._ttl
+
+    def reset(self) -> None:
+        with self._lock:
+            self._families = []
+            self._read_at = float("-inf")
 
     def collect(self) -> Iterator[Metric]:
+        with self._lock:  # one scrape reads, the others wait for its answer
+            if self._clock() - self._read_at >= self.ttl:
+                self._families = self._read()
+                self._read_at = self._clock()
+            families = self._families
+        yield from families
+
+    def _read(self) -> list[Metric]:
         try:
-            families = list(self._families())
+            families = list(self._all_families())
         except DatabaseError:
             log.warning("metrics: the database did not answer")
             families = []
@@ -52,10 +83,9 @@ class DatabaseCollector(Collector):
             "sozu_metrics_database_up", "Whether the database answered this scrape"
         )
         up.add_metric([], 1 if families else 0)
-        yield from families
-        yield up
+        return [*families, up]
 
-    def _families(self) -> Iterator[Metric]:
+    def _all_families(self) -> Iterator[Metric]:
         orgs = dict(Organization.objects.values_list("pk", "slug"))
         yield from self._payouts(orgs)
         yield self._by_status(
@@ -75,6 +105,19 @@ class DatabaseCollector(Collector):
                 n=Count("id")
             ),
         )
+
+        alarms = GaugeMetricFamily(
+            "sozu_discarded_envelopes_included",
+            "ALARM: envelopes recorded as never included that the network shows in a ledger",
+            labels=["organization"],
+        )
+        for org_id, n in (
+            PaymentTransaction.objects.filter(included_after_discard_ledger__isnull=False)
+            .values_list("organization_id")
+            .annotate(n=Count("id"))
+        ):
+            alarms.add_metric([orgs.get(org_id, str(org_id))], n)
+        yield alarms
 
     def _payouts(self, orgs: dict[int, str]) -> Iterator[Metric]:
         rows = (
@@ -170,16 +213,27 @@ class WalletBalanceCollector(Collector):
         self._balances: dict[str, _Balance] = {}
         self._asked_at: dict[str, float] = {}
         self._client: HorizonClient | None = None
+        self._wallets: list[tuple[str, str]] = []
+        self._wallets_at = float("-inf")
 
     def reset(self) -> None:
         with self._lock:
             self._balances.clear()
             self._asked_at.clear()
             self._client = None
+            self._wallets_at = float("-inf")
+
+    def _wallet_list(self) -> list[tuple[str, str]]:
+        """The organizations' wallets, read from the database as seldom as the counts are."""
+        with self._lock:
+            if self._clock() - self._wallets_at >= float(settings.SOZU_METRICS_CACHE_SECONDS):
+                self._wallets = list(Organization.objects.values_list("slug", "wallet_public_key"))
+                self._wallets_at = self._clock()
+            return self._wallets
 
     def collect(self) -> Iterator[Metric]:
         try:
-            wallets = list(Organization.objects.values_list("slug", "wallet_public_key"))
+            wallets = self._wallet_list()
         except DatabaseError:
             return
         self._refresh([key for _, key in wallets])
@@ -244,9 +298,10 @@ class WalletBalanceCollector(Collector):
 def sozu_registry() -> CollectorRegistry:
     """A registry of the collectors above (prometheus_client's default one holds the rest)."""
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector())
+    registry.register(DATABASE_COUNTS)
     registry.register(WALLET_BALANCES)
     return registry
 
 
+DATABASE_COUNTS = DatabaseCollector()
 WALLET_BALANCES = WalletBalanceCollector()

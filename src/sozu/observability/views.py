@@ -1,4 +1,4 @@
-"""`/metrics` in Prometheus text format, optionally behind a bearer token."""
+"""`/metrics` in Prometheus text format, behind a bearer token except on local defaults."""
 
 from __future__ import annotations
 
@@ -30,5 +30,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    if not token and not settings.SOZU_METRICS_OPEN:
+        # Production without a token: counts and balances are not for anyone who asks.
+        return HttpResponse(
+            "Set SOZU_METRICS_TOKEN to scrape /metrics (or SOZU_METRICS_OPEN=1).\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     body = generate_latest(REGISTRY) + generate_latest(_REGISTRY)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

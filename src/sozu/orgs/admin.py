@@ -41,10 +41,11 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     exclude = ("key_hash",)
     actions = ("revoke",)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None  # the list (and its revoke action), never the edit form
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking stops an organization's integration at once: only who may change keys."""
+        return bool(request.user.has_perm("orgs.change_apikey"))
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         n = 0
         for key in queryset.filter(revoked_at__isnull=True):

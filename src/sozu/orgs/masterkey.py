@@ -13,10 +13,19 @@ from sozu.stellar.signers import SecretBox
 
 
 def master_box() -> SecretBox:
-    """SOZU_MASTER_KEY from the environment; locally, a key file made once under VAR_DIR."""
+    """The box that encrypts and decrypts stored secrets with the master key."""
+    return SecretBox(master_key())
+
+
+def master_key() -> str:
+    """SOZU_MASTER_KEY from the environment; locally, a key file made once under VAR_DIR.
+
+    A production configuration (`settings.SOZU_PRODUCTION`) never makes or reads a key file:
+    its settings refuse to load without SOZU_MASTER_KEY, and this refuses again.
+    """
     if settings.SOZU_MASTER_KEY:
-        return SecretBox(settings.SOZU_MASTER_KEY)
-    if os.environ.get("SOZU_ENV", "local") == "production":
+        return str(settings.SOZU_MASTER_KEY)
+    if getattr(settings, "SOZU_PRODUCTION", True):
         raise ImproperlyConfigured("SOZU_MASTER_KEY must be set in production")
     path = Path(settings.VAR_DIR) / "master.key"
     if not path.exists():
@@ -28,4 +37,4 @@ def master_box() -> SecretBox:
         else:
             with os.fdopen(fd, "w") as f:
                 f.write(pysecrets.token_urlsafe(32))
-    return SecretBox(path.read_text().strip())
+    return path.read_text().strip()

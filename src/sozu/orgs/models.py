@@ -36,6 +36,11 @@ class Organization(models.Model):
     batch_approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1)]
     )
+    #: POST /api/v1/payouts without an Idempotency-Key is refused, so a retry never pays twice.
+    require_idempotency_key = models.BooleanField(
+        default=True,
+        help_text=_("Refuse API payouts sent without an Idempotency-Key header"),
+    )
     #: Every member must have a second factor (TOTP or passkey) to use the dashboard.
     require_2fa = models.BooleanField(
         default=False, help_text=_("Every member must use a second factor to sign in")

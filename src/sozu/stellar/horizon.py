@@ -84,6 +84,9 @@ class TxOutcome:
     op_codes: tuple[str, ...] = ()
     http_status: int | None = None
     detail: str = ""
+    #: The hash the ledger knows the payment by: the fee bump's (outer) hash when the envelope
+    #: was included inside a fee bump, else the envelope's own hash. Only when included.
+    outer_hash: str | None = None
 
 
 def _snake(name: str) -> str:
@@ -137,10 +140,38 @@ def verdict_for(tx_code: str, op_codes: tuple[str, ...]) -> Verdict:
     return Verdict.LINE_FAILED
 
 
+class NetworkTrouble(Exception):
+    """Horizon answered something no read can use (the caller retries later)."""
+
+
+#: What a caller of a read should expect and retry later: Horizon errors, lost connections.
+READ_ERRORS: tuple[type[Exception], ...] = (BaseHorizonError, ConnectionError, NetworkTrouble)
+
+
+def is_transient(exc: Exception) -> bool:
+    """Rate limits, server errors and lost connections: asking again later may work."""
+    if isinstance(exc, ConnectionError):
+        return True
+    if isinstance(exc, BaseHorizonError):
+        return exc.status == 429 or exc.status >= 500
+    return False
+
+
 class HorizonClient:
     """Synchronous Horizon access with no hidden retries: every outcome reaches the caller."""
 
-    def __init__(self, url: str, passphrase: str, *, timeout: int = 35, pool_size: int = 32):
+    def __init__(
+        self,
+        url: str,
+        passphrase: str,
+        *,
+        timeout: int = 35,
+        pool_size: int = 32,
+        read_tries: int = 3,
+        read_backoff: float = 0.2,
+    ):
+        self.read_tries = max(1, read_tries)
+        self.read_backoff = read_backoff
         self.url = url.rstrip("/")
         self.passphrase = passphrase
         self._client = RequestsClient(
@@ -150,7 +181,18 @@ class HorizonClient:
 
     # --- reads -----------------------------------------------------------------------
     def _timed(self, call: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
-        """Run a GET, recording its latency and status; None for a 404 (it is an answer)."""
+        """Run a GET, retrying 429, 5xx and connection errors with backoff (reads change
+        nothing, so asking again is always safe); None for a 404 (it is an answer)."""
+        for attempt in range(self.read_tries):
+            try:
+                return self._timed_once(call, fetch)
+            except (BaseHorizonError, ConnectionError) as exc:
+                if not is_transient(exc) or attempt == self.read_tries - 1:
+                    raise
+                time.sleep(self.read_backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _timed_once(self, call: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         started = time.perf_counter()
         status = "200"
         try:
@@ -231,7 +273,9 @@ class HorizonClient:
         return payments
 
     def fee_stats(self) -> FeeStats:
-        data = self.server.fee_stats().call()
+        data = self._timed("fee_stats", lambda: self.server.fee_stats().call())
+        if data is None:
+            raise NetworkTrouble("fee_stats answered 404")
         charged = data["fee_charged"]
         return FeeStats(
             last_ledger_base_fee=int(data["last_ledger_base_fee"]),
@@ -263,7 +307,10 @@ class HorizonClient:
             data = resp.json()
         except BadRequestError as exc:
             metrics.observe_horizon("submit", time.perf_counter() - started, str(exc.status))
-            return self._problem(tx_hash, exc)
+            outcome = self._problem(tx_hash, exc)
+            if outcome.tx_code == "tx_failed":
+                return self._failed_where(outcome)
+            return outcome
         except (BadResponseError, BaseHorizonError) as exc:
             metrics.observe_horizon("submit", time.perf_counter() - started, str(exc.status))
             return TxOutcome(
@@ -278,10 +325,40 @@ class HorizonClient:
         metrics.observe_horizon("submit", time.perf_counter() - started, "200")
         return self._included(tx_hash, data)
 
+    def _failed_where(self, outcome: TxOutcome) -> TxOutcome:
+        """A 400 tx_failed means included-and-failed, or refused at the pre-check (e.g.
+        op_bad_auth after the signers changed: never in a ledger, the sequence not consumed).
+        Only a ledger says which: the hash is looked up; found, its record is the answer."""
+        try:
+            found = self.transaction(outcome.hash)
+        except READ_ERRORS as exc:
+            return TxOutcome(
+                Verdict.UNKNOWN,
+                outcome.hash,
+                http_status=outcome.http_status,
+                detail=f"tx_failed, then the lookup failed: {type(exc).__name__}",
+            )
+        if found is not None:
+            return found
+        # Refused before any ledger: nothing was paid and nothing consumed; the lines go back
+        # (the organization's problems pause its batches).
+        pre_check = {classify_op_code(c) for c in outcome.op_codes}
+        verdict = Verdict.PAUSE if Verdict.PAUSE in pre_check else Verdict.RETRY
+        return TxOutcome(
+            verdict,
+            outcome.hash,
+            included=False,
+            tx_code=outcome.tx_code,
+            op_codes=outcome.op_codes,
+            http_status=outcome.http_status,
+            detail="refused at submission (pre-check)",
+        )
+
     def _included(self, tx_hash: str, data: dict[str, Any]) -> TxOutcome:
         tx_code, op_codes = decode_result_xdr(data["result_xdr"])
         successful = bool(data.get("successful"))
         verdict = Verdict.PAID if successful else verdict_for(tx_code, op_codes)
+        bump = data.get("fee_bump_transaction") or {}
         return TxOutcome(
             verdict,
             tx_hash,
@@ -290,6 +367,7 @@ class HorizonClient:
             tx_code=tx_code,
             op_codes=op_codes,
             http_status=200,
+            outer_hash=str(bump.get("hash") or data.get("hash") or tx_hash),
         )
 
     def _problem(self, tx_hash: str, exc: BadRequestError) -> TxOutcome:
@@ -307,11 +385,12 @@ class HorizonClient:
         if tx_code.startswith("tx_fee_bump_inner") and isinstance(inner, str):
             tx_code = inner
         if tx_code == "tx_failed":
-            # Included in a ledger (fee and sequence consumed) with a failing operation.
+            # Either included in a ledger with a failing operation (fee and sequence consumed),
+            # or refused by the pre-check at submission (nothing consumed): see _failed_where.
             return TxOutcome(
                 verdict_for(tx_code, op_codes),
                 tx_hash,
-                included=True,
+                included=False,
                 tx_code=tx_code,
                 op_codes=op_codes,
                 http_status=status,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Protocol, runtime_checkable
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stellar_sdk import Keypair
 from stellar_sdk.base_transaction_envelope import BaseTransactionEnvelope
 
@@ -45,6 +46,20 @@ class KeypairSigner:
         return f"KeypairSigner({self.public_key})"
 
 
+#: HKDF parameters: fixed, so the same master key always gives the same Fernet key. Changing
+#: them makes every stored secret unreadable (a data migration must re-encrypt them).
+HKDF_SALT = b"sozu/secretbox/v2"
+HKDF_INFO = b"sozu stored secrets: Fernet key"
+
+
+def fernet_key(master_key: str) -> bytes:
+    """The Fernet key (urlsafe base64 of 32 bytes) derived from the master key with HKDF-SHA256."""
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO).derive(
+        master_key.encode()
+    )
+    return base64.urlsafe_b64encode(raw)
+
+
 class SecretBoxError(Exception):
     """The stored secret could not be decrypted with the configured master key."""
 
@@ -55,9 +70,7 @@ class SecretBox:
     def __init__(self, master_key: str) -> None:
         if not master_key:
             raise SecretBoxError("no master key configured")
-        # Accept any passphrase-like key by deriving the 32-byte Fernet key from it.
-        raw = hashlib.sha256(master_key.encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(raw))
+        self._fernet = Fernet(fernet_key(master_key))
 
     def encrypt(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()

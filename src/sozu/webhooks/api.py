@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import BeforeValidator, Field
 
-from sozu.disbursements.api import Caller, answer, endpoint
-from sozu.disbursements.api_input import parse_json_object, read_body
+from sozu.core.api import API_PREFIX, ObjectId, caller_of, problems, refuse
 from sozu.errors import SozuError
 from sozu.webhooks.models import WebhookEndpoint
 from sozu.webhooks.services import (
@@ -21,6 +20,44 @@ from sozu.webhooks.services import (
 )
 
 MAX_BODY_BYTES = 4096
+#: The longest URL the database keeps (PostgreSQL refuses a longer one with an error).
+MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length or 500
+
+router = Router(tags=["webhooks"])
+
+
+def url_input(value: object) -> object:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_URL_LENGTH
+        or not value.isprintable()  # a NUL cannot be stored by PostgreSQL
+    ):
+        raise refuse("invalid_field", field="url")
+    return value
+
+
+class WebhookIn(Schema):
+    url: Annotated[
+        str,
+        BeforeValidator(url_input),
+        Field(description="HTTPS URL that receives signed events.", max_length=MAX_URL_LENGTH),
+    ]
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    active: bool
+    created_at: str
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="The signing secret, shown this once.")
+
+
+class WebhookList(Schema):
+    results: list[WebhookOut]
 
 
 def endpoint_as_dict(ep: WebhookEndpoint) -> dict[str, Any]:
@@ -32,64 +69,56 @@ def endpoint_as_dict(ep: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-@endpoint("GET", "POST")
-def webhooks_api(request: HttpRequest, caller: Caller) -> HttpResponseBase:
-    if request.method == "GET":
-        endpoints = WebhookEndpoint.objects.filter(organization=caller.organization).order_by("pk")
-        return answer(HTTPStatus.OK, {"results": [endpoint_as_dict(e) for e in endpoints]})
-    data = parse_json_object(read_body(request, max_bytes=MAX_BODY_BYTES))
-    url = data.get("url")
-    if not isinstance(url, str) or not url:
-        raise SozuError("invalid_field", field="url")
+@router.get("/webhooks", response={200: WebhookList, **problems()})
+def webhooks_list_api(request: HttpRequest) -> dict[str, Any]:
+    organization = caller_of(request).organization
+    endpoints = WebhookEndpoint.objects.filter(organization=organization).order_by("pk")
+    return {"results": [endpoint_as_dict(e) for e in endpoints]}
+
+
+@router.post("/webhooks", response={201: WebhookCreated, **problems(400, 413)})
+def webhooks_create_api(
+    request: HttpRequest, payload: WebhookIn, response: HttpResponse
+) -> Status[Any]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise SozuError("file_too_large", max_bytes=MAX_BODY_BYTES)
+    caller = caller_of(request)
     ep, secret = webhook_endpoint_create(
-        organization=caller.organization, url=url, actor=caller.actor
+        organization=caller.organization, url=payload.url, actor=caller.actor
     )
+    response["Location"] = f"{API_PREFIX}/webhooks/{ep.pk}"
     # The signing secret is shown this once; only its encrypted form is kept.
-    return answer(
-        HTTPStatus.CREATED,
-        {**endpoint_as_dict(ep), "secret": secret},
-        location=f"/api/v1/webhooks/{ep.pk}",
-    )
+    return Status(HTTPStatus.CREATED, {**endpoint_as_dict(ep), "secret": secret})
 
 
-def _own_endpoint(caller: Caller, webhook_id: int) -> WebhookEndpoint:
-    """The caller's endpoint; another organization's id answers 404 like a missing one."""
+def _own_endpoint(request: HttpRequest, webhook_id: int) -> tuple[WebhookEndpoint, str]:
+    """The caller's endpoint and actor; another organization's id answers 404 like a missing one."""
+    caller = caller_of(request)
     ep = WebhookEndpoint.objects.filter(organization=caller.organization, pk=webhook_id).first()
     if ep is None:
         raise SozuError("not_found")
-    return ep
+    return ep, caller.actor
 
 
-@endpoint("DELETE")
-def webhook_detail_api(request: HttpRequest, caller: Caller, webhook_id: int) -> HttpResponseBase:
-    ep = webhook_endpoint_disable(endpoint=_own_endpoint(caller, webhook_id), actor=caller.actor)
-    return answer(HTTPStatus.OK, endpoint_as_dict(ep))
+@router.delete("/webhooks/{webhook_id}", response={200: WebhookOut, **problems(400, 404, 409)})
+def webhook_detail_api(request: HttpRequest, webhook_id: ObjectId) -> dict[str, Any]:
+    ep, actor = _own_endpoint(request, webhook_id)
+    return endpoint_as_dict(webhook_endpoint_disable(endpoint=ep, actor=actor))
 
 
-@endpoint("POST")
-def webhook_enable_api(request: HttpRequest, caller: Caller, webhook_id: int) -> HttpResponseBase:
-    ep = webhook_endpoint_enable(endpoint=_own_endpoint(caller, webhook_id), actor=caller.actor)
-    return answer(HTTPStatus.OK, endpoint_as_dict(ep))
+@router.post("/webhooks/{webhook_id}/enable", response={200: WebhookOut, **problems(400, 404, 409)})
+def webhook_enable_api(request: HttpRequest, webhook_id: ObjectId) -> dict[str, Any]:
+    """Turn a disabled endpoint back on (its URL is checked again)."""
+    ep, actor = _own_endpoint(request, webhook_id)
+    return endpoint_as_dict(webhook_endpoint_enable(endpoint=ep, actor=actor))
 
 
-@endpoint("POST")
-def webhook_rotate_secret_api(
-    request: HttpRequest, caller: Caller, webhook_id: int
-) -> HttpResponseBase:
-    ep, secret = webhook_endpoint_rotate_secret(
-        endpoint=_own_endpoint(caller, webhook_id), actor=caller.actor
-    )
-    # The new signing secret is shown this once, like at creation.
-    return answer(HTTPStatus.OK, {**endpoint_as_dict(ep), "secret": secret})
-
-
-#: Routes of this module that the API's URL configuration does not include yet
-#: (`sozu.disbursements.urls` adds them: `urlpatterns += webhooks_api.pending_urlpatterns`).
-pending_urlpatterns: list[URLPattern] = [
-    path("api/v1/webhooks/<int:webhook_id>/enable", webhook_enable_api, name="webhook-enable"),
-    path(
-        "api/v1/webhooks/<int:webhook_id>/rotate-secret",
-        webhook_rotate_secret_api,
-        name="webhook-rotate-secret",
-    ),
-]
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret",
+    response={200: WebhookCreated, **problems(400, 404, 409)},
+)
+def webhook_rotate_secret_api(request: HttpRequest, webhook_id: ObjectId) -> dict[str, Any]:
+    """A new signing secret, shown this once; the old one stops signing at once."""
+    ep, actor = _own_endpoint(request, webhook_id)
+    ep, secret = webhook_endpoint_rotate_secret(endpoint=ep, actor=actor)
+    return {**endpoint_as_dict(ep), "secret": secret}

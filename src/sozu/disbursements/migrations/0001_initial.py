@@ -3,8 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import sozu.fields
-
 
 class Migration(migrations.Migration):
     initial = True
@@ -44,7 +42,7 @@ class Migration(migrations.Migration):
                 ("line_count", models.PositiveIntegerField(default=0)),
                 (
                     "total_amount",
-                    sozu.fields.MoneyField(decimal_places=7, default=0, max_digits=20),
+                    models.DecimalField(decimal_places=7, default=0, max_digits=20),
                 ),
                 ("created_by", models.CharField(max_length=120)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -181,7 +179,7 @@ class Migration(migrations.Migration):
                 ),
                 ("line_number", models.PositiveIntegerField(default=1)),
                 ("destination", models.CharField(max_length=69)),
-                ("amount", sozu.fields.MoneyField(decimal_places=7, max_digits=20)),
+                ("amount", models.DecimalField(decimal_places=7, max_digits=20)),
                 ("memo", models.CharField(blank=True, max_length=28)),
                 (
                     "status",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("disbursements", "0002_fee_bump"),
+        ("disbursements", "0004_transaction_discard_alarm"),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ from django.utils import timezone
 from sozu.audit.services import Entry, audit_record
 from sozu.disbursements.models import Batch, Payout
 from sozu.disbursements.services import checks
-from sozu.disbursements.services.events import emit_batch_status
+from sozu.disbursements.services.events import emit_batch_status, emit_payouts_status
 from sozu.disbursements.services.lines import validate_lines
 from sozu.disbursements.services.transitions import OPEN_PAYOUT_STATUSES, check_batch
 from sozu.errors import SozuError, message_for
@@ -21,6 +21,19 @@ from sozu.orgs.models import Organization
 
 B = Batch.Status
 P = Payout.Status
+#: The pause code of a batch the user cancelled while lines were still in flight: it is never
+#: resumed, executed or retried; it ends `cancelled` once those lines settle.
+CANCELLING = "cancelling"
+
+
+def is_cancelling(batch: Batch) -> bool:
+    return batch.status == B.PAUSED and batch.pause_code == CANCELLING
+
+
+def _refuse_if_cancelled(batch: Batch, action: str) -> None:
+    """A cancelled batch stays cancelled: nothing may put its lines back to work."""
+    if is_cancelling(batch):
+        raise SozuError("batch_cancelling", action=action)
 
 
 def batch_create(
@@ -129,11 +142,15 @@ def batch_execute(*, organization: Organization, batch_id: int, actor: str) -> B
     batch = Batch.objects.filter(pk=batch_id, organization=organization).first()
     if batch is None:
         raise SozuError("not_found")
+    _refuse_if_cancelled(batch, "executed")
     check_batch(batch, B.EXECUTING, "executed")
-    checks.check_daily_cap(organization, batch.total_amount)
-    checks.check_funds(organization, batch.total_amount)  # Horizon call: outside the transaction
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)  # the cap and funds hold until commit
         batch = _locked(batch_id, organization)
+        _refuse_if_cancelled(batch, "executed")
+        check_batch(batch, B.EXECUTING, "executed")
+        checks.check_daily_cap(locked, batch.total_amount)
+        checks.check_funds(locked, batch.total_amount)
         now = timezone.now()
         n = batch.lines.filter(status=P.VALIDATED).update(status=P.QUEUED, queued_at=now)
         _set_status(batch, B.EXECUTING, actor, "executed", lines_queued=n)
@@ -151,36 +168,55 @@ def batch_pause(
     return batch
 
 
+def _check_resumable(batch: Batch) -> None:
+    """Only a paused batch resumes (a finished one is retried, a cancelled one never)."""
+    _refuse_if_cancelled(batch, "resumed")
+    if batch.status != B.PAUSED:
+        raise SozuError("invalid_transition", object="batch", status=batch.status, action="resumed")
+
+
 def batch_resume(*, organization: Organization, batch_id: int, actor: str) -> Batch:
     batch = Batch.objects.filter(pk=batch_id, organization=organization).first()
     if batch is None:
         raise SozuError("not_found")
-    check_batch(batch, B.EXECUTING, "resumed")
+    _check_resumable(batch)
     # Queued lines are already reserved: resuming needs only that the wallet covers them all.
     checks.check_funds(organization, Decimal(0))
     with transaction.atomic():
         batch = _locked(batch_id, organization)
+        _check_resumable(batch)
         _set_status(batch, B.EXECUTING, actor, "resumed")
     return batch
 
 
 def batch_cancel(*, organization: Organization, batch_id: int, actor: str) -> Batch:
-    """Cancel every line not yet in flight; lines in flight settle, then the batch finishes."""
+    """Cancel every line not yet in flight; lines in flight settle, then the batch ends
+    `cancelled` (lines already paid stay paid). Lines released from flight are cancelled too."""
     with transaction.atomic():
         batch = _locked(batch_id, organization)
+        _refuse_if_cancelled(batch, "cancelled")
         check_batch(batch, B.CANCELLED, "cancelled")
-        n = batch.lines.filter(status__in=(P.VALIDATED, P.QUEUED)).update(
+        lines = list(batch.lines.select_for_update().filter(status__in=(P.VALIDATED, P.QUEUED)))
+        n = batch.lines.filter(pk__in=[p.pk for p in lines]).update(
             status=P.CANCELLED, failure_code="cancelled_by_user"
         )
+        for p in lines:
+            p.status, p.failure_code = P.CANCELLED, "cancelled_by_user"
         audit_record(
             organization_id=organization.pk,
             entry=Entry(actor, "batch.lines_cancelled", "batch", batch.pk, {"lines": n}),
         )
-        if not batch_finalize(batch, actor):
-            # Lines still in flight: pause so nothing new is packed until they settle.
-            if batch.status == B.EXECUTING:
-                _set_status(batch, B.PAUSED, actor, "paused", code="cancelling")
-                Batch.objects.filter(pk=batch.pk).update(pause_code="cancelling")
+        emit_payouts_status(lines)
+        if not batch_finalize(batch, actor, cancelled=True):
+            # Lines still in flight: nothing new is packed, and whatever comes back
+            # unpaid is cancelled; the batch ends cancelled once they settle.
+            was_executing = batch.status == B.EXECUTING
+            batch.pause_code = CANCELLING  # announced with the status change
+            if was_executing:
+                _set_status(batch, B.PAUSED, actor, "paused", code=CANCELLING)
+            Batch.objects.filter(pk=batch.pk).update(pause_code=CANCELLING)
+            if not was_executing:
+                emit_batch_status(batch)
     return batch
 
 
@@ -188,11 +224,19 @@ def batch_retry_failed(*, organization: Organization, batch_id: int, actor: str)
     batch = Batch.objects.filter(pk=batch_id, organization=organization).first()
     if batch is None:
         raise SozuError("not_found")
+    _refuse_if_cancelled(batch, "retried")
     check_batch(batch, B.EXECUTING, "retried")
-    failed_total = checks._sum(batch.lines.filter(status=P.FAILED))
-    checks.check_funds(organization, failed_total)
+    if not batch.lines.filter(status=P.FAILED).exists():
+        # Nothing to pay again: reopening the batch would leave it executing forever.
+        raise SozuError("nothing_to_retry")
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)  # the cap and funds hold until commit
         batch = _locked(batch_id, organization)
+        _refuse_if_cancelled(batch, "retried")
+        check_batch(batch, B.EXECUTING, "retried")
+        failed_total = checks._sum(batch.lines.filter(status=P.FAILED))
+        checks.check_daily_cap(locked, failed_total)  # requeued lines count from now on
+        checks.check_funds(locked, failed_total)
         n = batch.lines.filter(status=P.FAILED).update(
             status=P.QUEUED,
             failure_code="",
@@ -201,12 +245,17 @@ def batch_retry_failed(*, organization: Organization, batch_id: int, actor: str)
             attempts_count=0,
             queued_at=timezone.now(),
         )
+        if not n:
+            raise SozuError("nothing_to_retry")  # another request retried them meanwhile
         _set_status(batch, B.EXECUTING, actor, "retried", lines_requeued=n)
     return batch
 
 
-def batch_finalize(batch: Batch, actor: str) -> bool:
-    """Close a batch with no open line; call inside a transaction holding the batch row."""
+def batch_finalize(batch: Batch, actor: str, *, cancelled: bool = False) -> bool:
+    """Close a batch with no open line; call inside a transaction holding the batch row.
+
+    A batch the user cancelled (`cancelled`, or paused as cancelling) ends `cancelled` even
+    when some lines were paid before the cancel: those stay paid and are counted."""
     if batch.status not in (B.EXECUTING, B.PAUSED):
         return False
     if batch.lines.filter(status__in=OPEN_PAYOUT_STATUSES).exists():
@@ -215,10 +264,13 @@ def batch_finalize(batch: Batch, actor: str) -> bool:
         open=Count("id", filter=Q(status__in=(P.VALIDATED, P.QUEUED, P.IN_FLIGHT))),
         paid=Count("id", filter=Q(status=P.PAID)),
         failed=Count("id", filter=Q(status=P.FAILED)),
+        cancelled=Count("id", filter=Q(status=P.CANCELLED)),
     )
     if counts["open"]:
         return False
-    if counts["paid"] == batch.line_count:
+    if cancelled or is_cancelling(batch):
+        target = B.CANCELLED
+    elif counts["paid"] == batch.line_count:
         target = B.COMPLETED
     elif counts["paid"]:
         target = B.PARTIALLY_PAID

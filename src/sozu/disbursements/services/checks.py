@@ -46,8 +46,24 @@ def check_limits(org: Organization, specs: Iterable[LineSpec]) -> Decimal:
 
 
 def _sum(qs: object) -> Decimal:
+    # Exact: amounts are integer stroops in the database and come back as Decimal.
     value = qs.aggregate(s=Sum("amount"))["s"]  # type: ignore[attr-defined]
-    return Decimal(value or 0)
+    return value if value is not None else Decimal(0)
+
+
+def lock_for_money(org: Organization) -> Organization:
+    """The organization's row, locked until the transaction ends, with its current limits.
+
+    Every path that queues money takes this lock, then checks the daily cap and the funds,
+    then writes: two requests can no longer both pass a check that only one of them fits in.
+    Call inside `transaction.atomic()`. On SQLite `select_for_update` does nothing, but each
+    transaction begins IMMEDIATE (settings), which serializes writers the same way.
+
+    NO KEY UPDATE, not UPDATE: rows that reference the organization (audit events, payouts,
+    transactions) can still be inserted meanwhile, so a transaction that holds, say, the audit
+    chain and inserts such a row does not deadlock with one that holds this lock and audits.
+    """
+    return Organization.objects.select_for_update(no_key=True).get(pk=org.pk)
 
 
 def check_daily_cap(org: Organization, amount: Decimal) -> None:
@@ -79,7 +95,10 @@ def wallet_usdc_balance(org: Organization) -> Decimal:
 
 
 def check_funds(org: Organization, needed: Decimal) -> None:
-    available = wallet_usdc_balance(org) - reserved_amount(org)
+    # Reserved first, balance second: a payout that settles in between is then counted twice
+    # (refusing a little early), never in neither (which would promise the same money twice).
+    reserved = reserved_amount(org)
+    available = wallet_usdc_balance(org) - reserved
     if available < needed:
         raise SozuError("org_underfunded", available=max(available, Decimal(0)), needed=needed)
 

@@ -5,7 +5,9 @@ Horizon outside any database transaction, record the answer in a new short trans
 payout is paid exactly once because (1) the envelope is stored before it is submitted and only
 ever resubmitted unchanged, (2) a payout has at most one live attempt (a database constraint),
 and (3) a not-found envelope is treated as never paid only once the network's latest ledger
-has passed the envelope's max ledger.
+has passed the envelope's max ledger and the channel account's sequence on the network is still
+below the envelope's (two witnesses: a load-balanced Horizon may answer from lagging nodes).
+A discarded envelope later found in a ledger raises an alarm (settlement.raise_discard_alarm).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -48,9 +51,18 @@ T = PaymentTransaction.Status
 
 #: An envelope may be included only within this many ledgers after it is built.
 LEDGERS_VALID = 10
-LEASE = timedelta(seconds=30)
+#: A lease outlives the longest request made under it by this margin.
+LEASE_MARGIN = timedelta(seconds=30)
 DESTINATION_CHECK_TTL = timedelta(minutes=10)
+#: An envelope not found while its channel's sequence is consumed is looked up again after this.
+NOT_FOUND_BUT_CONSUMED_RECHECK = timedelta(seconds=5)
 OPS_PER_TX = 100
+
+
+def lease() -> timedelta:
+    """How long an envelope stays with the worker that took it: longer than a submission can
+    take (HORIZON_TIMEOUT_SECONDS), so no other worker takes it over while it is being sent."""
+    return timedelta(seconds=settings.HORIZON_TIMEOUT_SECONDS) + LEASE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -84,15 +96,20 @@ def eligible_payouts(organization: Organization) -> Q:
     )
 
 
-def payouts_check_destinations(*, organization: Organization, actor: str, limit: int = 1000) -> int:
+def payouts_check_destinations(
+    *, organization: Organization, actor: str, limit: int = 1000, batch_id: int | None = None
+) -> int:
     """Fail queued payouts whose destination cannot receive USDC; stamp the others checked."""
     from sozu.disbursements.services.checks import destination_problems
 
     stale = timezone.now() - DESTINATION_CHECK_TTL
+    qs = Payout.objects.filter(eligible_payouts(organization))
+    if batch_id is not None:
+        qs = qs.filter(batch_id=batch_id)
     todo = list(
-        Payout.objects.filter(eligible_payouts(organization))
-        .filter(Q(destination_checked_at__isnull=True) | Q(destination_checked_at__lt=stale))
-        .values_list("pk", "destination")[:limit]
+        qs.filter(
+            Q(destination_checked_at__isnull=True) | Q(destination_checked_at__lt=stale)
+        ).values_list("pk", "destination")[:limit]
     )
     if not todo:
         return 0
@@ -137,8 +154,10 @@ def pack_transaction(
     fee_per_op: int,
     signers: SignerCache,
     payout_ids: Sequence[int] | None = None,
+    batch_id: int | None = None,
 ) -> Packed | None:
-    """Claim a free channel and up to 100 payouts, sign their envelope, store it; or None."""
+    """Claim a free channel and up to 100 payouts (only of `batch_id` when given), sign their
+    envelope, store it; or None."""
     try:
         return _pack(
             organization=organization,
@@ -147,6 +166,7 @@ def pack_transaction(
             fee_per_op=fee_per_op,
             signers=signers,
             payout_ids=payout_ids,
+            batch_id=batch_id,
         )
     except IntegrityError:
         # Another worker took the same channel or payouts between our read and our write:
@@ -163,6 +183,7 @@ def _pack(
     fee_per_op: int,
     signers: SignerCache,
     payout_ids: Sequence[int] | None,
+    batch_id: int | None,
 ) -> Packed | None:
     asset = network.usdc_asset()
     org_signer = signers.get(organization.wallet_public_key)
@@ -183,6 +204,8 @@ def _pack(
         )
         if payout_ids is not None:
             base = base.filter(pk__in=payout_ids)
+        if batch_id is not None:
+            base = base.filter(batch_id=batch_id)
         first = base.order_by("pk").first()
         if first is None:
             return None
@@ -213,7 +236,7 @@ def _pack(
             op_count=len(payouts),
             memo=first.memo,
             lease_owner=worker,
-            lease_until=now + LEASE,
+            lease_until=now + lease(),
         )
         PaymentAttempt.objects.bulk_create(
             PaymentAttempt(payout=p, transaction=tx, op_index=i) for i, p in enumerate(payouts)
@@ -256,7 +279,7 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
         # mistaken for the answer to the only submission.
         tx.submit_count += 1
         tx.status = T.SUBMITTED
-        tx.lease_owner, tx.lease_until = worker, timezone.now() + LEASE
+        tx.lease_owner, tx.lease_until = worker, timezone.now() + lease()
         tx.save(update_fields=["submit_count", "status", "lease_owner", "lease_until"])
     outcome = network.client().submit(tx.fee_bump_xdr or tx.envelope_xdr, tx.hash)
     settle(tx_id=tx_id, outcome=outcome, worker=worker)
@@ -268,7 +291,7 @@ def submit(*, tx_id: int, worker: str) -> TxOutcome | None:
 
 def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
     """Settle an envelope whose outcome is unknown: found, expired, or submit it again."""
-    tx = PaymentTransaction.objects.filter(pk=tx_id).first()
+    tx = PaymentTransaction.objects.select_related("channel").filter(pk=tx_id).first()
     if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
         return None
     client = network.client()
@@ -280,7 +303,29 @@ def recheck(*, tx_id: int, worker: str) -> TxOutcome | None:
         settle(tx_id=tx_id, outcome=found, worker=worker)
         return found
     if latest > tx.max_ledger:
-        discard(tx_id=tx_id, worker=worker, reason="expired")
+        # Behind a load balancer, "latest ledger" and "not found" may come from nodes at
+        # different points. The channel's sequence is the second witness: while it is below
+        # the envelope's, the envelope is not in any ledger (and, its max ledger passed,
+        # never will be). At or past it, something with that sequence was included: ask again.
+        channel = client.account(tx.channel.public_key)
+        if channel is not None and channel.sequence < tx.source_sequence:
+            discard(tx_id=tx_id, worker=worker, reason="expired")
+            return None
+        log.warning(
+            "envelope not found but its channel's sequence is consumed; looking it up again",
+            extra={
+                "tx_id": tx_id,
+                "tx_hash": tx.hash,
+                "source_sequence": tx.source_sequence,
+                "channel_sequence": channel.sequence if channel else None,
+                "worker": worker,
+            },
+        )
+        PaymentTransaction.objects.filter(pk=tx_id, status__in=PaymentTransaction.UNSETTLED).update(
+            outcome_ever_unknown=True,
+            last_error="not found, channel sequence consumed",
+            next_check_at=timezone.now() + NOT_FOUND_BUT_CONSUMED_RECHECK,
+        )
         return None
     # Still pending and the network got more expensive: pay more for the same envelope.
     wanted = client.fee_stats()

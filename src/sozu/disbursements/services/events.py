@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sozu.disbursements.models import Batch, Payout
+from sozu.stellar.amounts import format_amount
 from sozu.webhooks.services import webhook_event_emit, webhook_events_emit
 
 
@@ -29,8 +30,9 @@ def emit_payouts_status(payouts: Iterable[Payout]) -> None:
                     "batch_id": p.batch_id,
                     "status": p.status,
                     "destination": p.destination,
-                    "amount": str(p.amount),
+                    "amount": format_amount(p.amount),  # 7 decimals, never 1E-7
                     "tx_hash": p.tx_hash or None,
+                    "outer_tx_hash": p.outer_tx_hash or p.tx_hash or None,
                     "ledger": p.ledger,
                     "failure_code": p.failure_code or None,
                 },

@@ -12,7 +12,8 @@ from typing import Any
 from stellar_sdk import StrKey
 
 from sozu.beneficiaries.models import Beneficiary
-from sozu.errors import SozuError, message_for
+from sozu.core.ids import parse_id
+from sozu.errors import SozuError, message_for, shown
 from sozu.stellar.amounts import AmountError, parse_amount
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -43,13 +44,26 @@ def rows_from_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SozuError("csv_malformed", reason="not UTF-8 text") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SozuError("csv_nul_byte", line=line)
     try:
         sample = text[:4096]
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise SozuError("csv_malformed", reason=str(exc)) from None
+    fields = [f.strip().lower() for f in header]
+    seen_columns: set[str] = set()
+    for name in fields:
+        if name and name in seen_columns:
+            # "amount" and "Amount": which one was meant? Never let the last one win silently.
+            raise SozuError("csv_duplicate_column", column=name)
+        seen_columns.add(name)
     if "amount" not in fields or not any(c in fields for c in DESTINATION_COLUMNS):
         raise SozuError("csv_missing_column", columns="destination|beneficiary_id, amount")
     reader.fieldnames = fields
@@ -101,9 +115,9 @@ def validate_lines(
 
     wanted_ids = set()
     for _, row in rows:
-        raw = row.get("beneficiary_id")
-        if raw not in (None, "") and str(raw).isdigit():
-            wanted_ids.add(int(str(raw)))
+        wanted = parse_id(row.get("beneficiary_id"))
+        if wanted is not None:
+            wanted_ids.add(wanted)
     beneficiaries = {
         b.pk: b
         for b in Beneficiary.objects.filter(organization_id=organization_id, pk__in=wanted_ids)
@@ -111,18 +125,26 @@ def validate_lines(
     specs: list[LineSpec] = []
     seen: dict[tuple[str, Decimal, str], int] = {}
     for line, row in rows:
-        destination = str(row.get("destination") or row.get("address") or "").strip()
+        raw_destination = row.get("destination") or row.get("address") or ""
+        if not isinstance(raw_destination, str):
+            err(line, "invalid_address", address=shown(raw_destination))
+            continue
+        destination = raw_destination.strip()
         raw_ben = row.get("beneficiary_id")
         ben_id: int | None = None
         if raw_ben not in (None, ""):
             if destination:
                 err(line, "destination_ambiguous")
                 continue
-            if not str(raw_ben).isdigit() or int(str(raw_ben)) not in beneficiaries:
-                # Another organization's beneficiary is reported exactly like a missing one.
-                err(line, "unknown_beneficiary", beneficiary_id=raw_ben)
+            wanted = parse_id(raw_ben)
+            if wanted is None:
+                err(line, "beneficiary_id_invalid", value=shown(raw_ben))
                 continue
-            ben = beneficiaries[int(str(raw_ben))]
+            if wanted not in beneficiaries:
+                # Another organization's beneficiary is reported exactly like a missing one.
+                err(line, "unknown_beneficiary", beneficiary_id=wanted)
+                continue
+            ben = beneficiaries[wanted]
             if ben.status != Beneficiary.Status.APPROVED:
                 err(line, "beneficiary_not_approved", beneficiary_id=raw_ben)
                 continue
@@ -136,9 +158,16 @@ def validate_lines(
         try:
             amount = parse_amount(row.get("amount"))
         except AmountError as exc:
-            err(line, exc.code, value=exc.value)
+            err(line, exc.code, value=shown(exc.value))
             continue
-        memo = str(row.get("memo") or "").strip()
+        raw_memo = row.get("memo")
+        if raw_memo is not None and not isinstance(raw_memo, str):
+            err(line, "memo_not_text")
+            continue
+        memo = (raw_memo or "").strip()
+        if not memo.isprintable():
+            err(line, "memo_not_printable")
+            continue
         if len(memo.encode()) > MAX_MEMO_BYTES:
             err(line, "memo_too_long")
             continue

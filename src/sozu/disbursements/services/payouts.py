@@ -38,7 +38,18 @@ def payout_create(
             first = exc.errors[0]
             raise SozuError(first["code"], errors=exc.errors, **first.get("params", {})) from None
         raise
-    checks.check_limits(organization, [spec])
+    try:
+        checks.check_limits(organization, [spec])
+    except SozuError as exc:
+        if exc.code == "invalid_lines":  # its one line is over the maximum: say so directly
+            raise SozuError(
+                "line_over_max",
+                errors=exc.errors,
+                amount=spec.amount,
+                max=organization.max_payout_amount,
+            ) from None
+        raise
+    # Fail fast, before looking the destination up; decided again below, under the lock.
     checks.check_daily_cap(organization, spec.amount)
     checks.check_funds(organization, spec.amount)
     problem = checks.destination_problems([spec.destination]).get(spec.destination)
@@ -46,8 +57,11 @@ def payout_create(
         raise SozuError(
             problem, errors=[{"line": 1, "code": problem, "message": message_for(problem)}]
         )
-    now = timezone.now()
     with transaction.atomic():
+        locked = checks.lock_for_money(organization)
+        checks.check_daily_cap(locked, spec.amount)
+        checks.check_funds(locked, spec.amount)
+        now = timezone.now()
         payout = Payout.objects.create(
             organization=organization,
             destination=spec.destination,

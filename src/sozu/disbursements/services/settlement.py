@@ -11,11 +11,20 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from sozu.audit.services import Entry, audit_record_many
-from sozu.disbursements.models import ChannelAccount, PaymentAttempt, PaymentTransaction, Payout
-from sozu.disbursements.services.batches import batches_finalize, batches_pause_for
+from sozu.disbursements.metrics import DISCARDED_BUT_INCLUDED
+from sozu.disbursements.models import (
+    Batch,
+    ChannelAccount,
+    PaymentAttempt,
+    PaymentTransaction,
+    Payout,
+)
+from sozu.disbursements.services.batches import CANCELLING, batches_finalize, batches_pause_for
 from sozu.disbursements.services.events import emit_payouts_status
 from sozu.stellar import network
 from sozu.stellar.horizon import TxOutcome
@@ -26,6 +35,9 @@ P = Payout.Status
 T = PaymentTransaction.Status
 #: A payout released this many times without being paid fails (too_many_retries).
 MAX_ATTEMPTS = 8
+#: Releases that are the network's doing, not the line's: they do not count toward
+#: MAX_ATTEMPTS (during a sustained fee surge envelopes expire again and again; the lines wait).
+NOT_COUNTED = frozenset({"expired", "tx_too_late", "tx_insufficient_fee"})
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -50,9 +62,13 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             .filter(pk=tx_id)
             .first()
         )
+        if tx is not None and tx.status == T.DISCARDED and outcome.included:
+            raise_discard_alarm(tx, outcome, worker)
+            return
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return  # settled already (by us or another worker)
         attempts = list(tx.attempts.select_related("payout").filter(live=True).order_by("op_index"))
+        cancelling = _lock_batches(attempts)
         now = timezone.now()
         if outcome.included:
             tx.status = T.SUCCEEDED if outcome.verdict is Verdict.PAID else T.FAILED
@@ -63,11 +79,12 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             )
             tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
             tx.save()
+            outer = outcome.outer_hash or tx.hash
             # Included: the channel's sequence number is consumed either way.
             ChannelAccount.objects.filter(pk=tx.channel_id).update(
                 next_sequence=tx.source_sequence + 1
             )
-            finals = _apply_included(tx, attempts, outcome, now, actor, pause)
+            finals = _apply_included(tx, attempts, outcome, now, actor, pause, cancelling, outer)
             emit_payouts_status(finals)
             affected_batches |= {a.payout.batch_id for a in attempts if a.payout.batch_id}
         elif outcome.tx_code == "tx_insufficient_fee" and _can_bump(tx):
@@ -76,8 +93,8 @@ def settle(*, tx_id: int, outcome: TxOutcome, worker: str) -> None:
             tx.next_check_at = now + timedelta(seconds=5)  # if the bump never goes out
             tx.save(update_fields=["last_error", "next_check_at"])
         elif _definitely_not_included(tx, outcome):
-            code = outcome.tx_code or "rejected"
-            _release(tx, attempts, now, actor, code, discard_status=T.DISCARDED)
+            code = _rejection_code(outcome)
+            _release(tx, attempts, now, actor, code, cancelling)
             if outcome.verdict is Verdict.PAUSE:
                 pause.setdefault(code, set()).update(
                     a.payout.batch_id for a in attempts if a.payout.batch_id
@@ -114,6 +131,16 @@ def _can_bump(tx: PaymentTransaction) -> bool:
     return tx.organization.max_fee_per_op > effective_fee_per_op(tx)
 
 
+def _rejection_code(outcome: TxOutcome) -> str:
+    """The code a rejection is known by: for a pre-check tx_failed, its operation's problem
+    (op_bad_auth pauses the batch as op_bad_auth, which a person can act on)."""
+    if outcome.tx_code == "tx_failed":
+        for c in outcome.op_codes:
+            if c != "op_success":
+                return c
+    return outcome.tx_code or "rejected"
+
+
 def _definitely_not_included(tx: PaymentTransaction, outcome: TxOutcome) -> bool:
     """A definitive rejection of the only submission ever made of this envelope."""
     return (
@@ -131,6 +158,8 @@ def _apply_included(
     now: datetime,
     actor: str,
     pause: dict[str, set[int]],
+    cancelling: set[int],
+    outer: str,
 ) -> list[Payout]:
     paid, failed, released = [], [], []
     for a in attempts:
@@ -159,11 +188,16 @@ def _apply_included(
             live=False, outcome=PaymentAttempt.Outcome.PAID, op_code="op_success"
         )
         Payout.objects.filter(pk__in=ids).update(
-            status=P.PAID, tx_hash=tx.hash, ledger=tx.ledger, paid_at=now, failure_code=""
+            status=P.PAID,
+            tx_hash=tx.hash,
+            outer_tx_hash=outer,
+            ledger=tx.ledger,
+            paid_at=now,
+            failure_code="",
         )
         for a in paid:
             p = a.payout
-            p.status, p.tx_hash, p.ledger = P.PAID, tx.hash, tx.ledger
+            p.status, p.tx_hash, p.outer_tx_hash, p.ledger = P.PAID, tx.hash, outer, tx.ledger
             finals.append(p)
         entries.append(
             Entry(
@@ -181,7 +215,7 @@ def _apply_included(
             live=False, outcome=PaymentAttempt.Outcome.FAILED, op_code=code
         )
         Payout.objects.filter(pk=a.payout_id).update(
-            status=P.FAILED, failure_code=code, tx_hash=tx.hash
+            status=P.FAILED, failure_code=code, tx_hash=tx.hash, outer_tx_hash=outer
         )
         a.payout.status, a.payout.failure_code = P.FAILED, code
         finals.append(a.payout)
@@ -196,7 +230,11 @@ def _apply_included(
             )
         )
     if released:
-        _release_attempts(released, now)
+        # Released because another line failed the transaction is not this line's failure.
+        mine = [a for a in released if a.op_code != "op_success"]
+        others = [a for a in released if a.op_code == "op_success"]
+        finals += _release_attempts(mine, now, cancelling=cancelling, counts=True)
+        finals += _release_attempts(others, now, cancelling=cancelling, counts=False)
         entries.append(
             Entry(
                 actor,
@@ -211,18 +249,59 @@ def _apply_included(
     return finals
 
 
-def _release_attempts(attempts: list[PaymentAttempt], now: datetime) -> None:
+def _lock_batches(attempts: list[PaymentAttempt]) -> set[int]:
+    """Lock the batches of these payouts (before any payout row: the order batch_cancel uses)
+    and return those being cancelled: what comes back unpaid from them is cancelled."""
+    ids = sorted({a.payout.batch_id for a in attempts if a.payout.batch_id})
+    if not ids:
+        return set()
+    rows = Batch.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {
+        pk
+        for pk, status, code in rows.values_list("pk", "status", "pause_code")
+        if status == Batch.Status.PAUSED and code == CANCELLING
+    }
+
+
+def _release_attempts(
+    attempts: list[PaymentAttempt], now: datetime, *, cancelling: set[int], counts: bool
+) -> list[Payout]:
+    """Unpaid payouts go back to the queue, or are cancelled (their batch is being cancelled),
+    or fail after too many tries of their own. Returns the payouts that became final."""
+    if not attempts:
+        return []
     PaymentAttempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
         live=False, outcome=PaymentAttempt.Outcome.RELEASED
     )
+    finals: list[Payout] = []
+    requeued: list[Payout] = []
     for a in attempts:
         p = a.payout
-        if p.attempts_count >= MAX_ATTEMPTS:
-            Payout.objects.filter(pk=p.pk).update(status=P.FAILED, failure_code="too_many_retries")
+        if p.batch_id in cancelling:
+            p.status, p.failure_code = P.CANCELLED, "cancelled_by_user"
+            finals.append(p)
+        elif counts and p.attempts_count >= MAX_ATTEMPTS:
+            p.status, p.failure_code = P.FAILED, "too_many_retries"
+            finals.append(p)
         else:
+            requeued.append(p)
+    for status, code in ((P.CANCELLED, "cancelled_by_user"), (P.FAILED, "too_many_retries")):
+        ids = [p.pk for p in finals if p.status == status and p.failure_code == code]
+        if ids:
+            Payout.objects.filter(pk__in=ids).update(status=status, failure_code=code)
+    for p in requeued:
+        if counts:
             Payout.objects.filter(pk=p.pk).update(
                 status=P.QUEUED, not_before=now + _backoff(p.attempts_count)
             )
+        else:
+            # Not the line's doing: the try it was packed with is given back.
+            Payout.objects.filter(pk=p.pk).update(
+                status=P.QUEUED,
+                not_before=now + _backoff(1),
+                attempts_count=Greatest(F("attempts_count") - 1, Value(0)),
+            )
+    return finals
 
 
 def _release(
@@ -231,13 +310,13 @@ def _release(
     now: datetime,
     actor: str,
     code: str,
-    discard_status: str,
-) -> None:
-    tx.status = discard_status
+    cancelling: set[int],
+) -> list[Payout]:
+    tx.status = T.DISCARDED
     tx.tx_code = code
     tx.settled_at, tx.lease_owner, tx.lease_until = now, "", None
     tx.save()
-    _release_attempts(attempts, now)
+    finals = _release_attempts(attempts, now, cancelling=cancelling, counts=code not in NOT_COUNTED)
     audit_record_many(
         organization_id=tx.organization_id,
         entries=[
@@ -251,6 +330,8 @@ def _release(
             )
         ],
     )
+    emit_payouts_status(finals)
+    return finals
 
 
 def discard(*, tx_id: int, worker: str, reason: str) -> None:
@@ -260,8 +341,87 @@ def discard(*, tx_id: int, worker: str, reason: str) -> None:
         if tx is None or tx.status not in PaymentTransaction.UNSETTLED:
             return
         attempts = list(tx.attempts.select_related("payout").filter(live=True))
-        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, T.DISCARDED)
+        cancelling = _lock_batches(attempts)
+        _release(tx, attempts, timezone.now(), f"worker:{worker}", reason, cancelling)
+    batches_finalize({a.payout.batch_id for a in attempts if a.payout.batch_id}, f"worker:{worker}")
     channel_resync(tx_id=tx_id)
+
+
+def raise_discard_alarm(tx: PaymentTransaction, outcome: TxOutcome, worker: str) -> None:
+    """An envelope recorded as never included is in a ledger after all: never ignored.
+
+    Its lines were released and may have been paid again by a later envelope. Logged as an
+    error, counted (sozu_discarded_envelope_included_total, and the database gauge of the
+    same name), written in the audit chain and on the envelope; a person must reconcile."""
+    if tx.included_after_discard_ledger is not None:
+        return  # raised already
+    payout_ids = list(tx.attempts.values_list("payout_id", flat=True))
+    repaid = list(
+        Payout.objects.filter(pk__in=payout_ids, status=P.PAID)
+        .exclude(tx_hash=tx.hash)
+        .values_list("pk", flat=True)
+    )
+    PaymentTransaction.objects.filter(pk=tx.pk).update(
+        included_after_discard_ledger=outcome.ledger or 0, discard_verified=True
+    )
+    DISCARDED_BUT_INCLUDED.inc()
+    log.error(
+        "ALARM: a discarded envelope was included",
+        extra={
+            "event": "discarded_envelope_included",
+            "tx_id": tx.pk,
+            "tx_hash": tx.hash,
+            "ledger": outcome.ledger,
+            "verdict": outcome.verdict.value,
+            "payout_ids": payout_ids,
+            "paid_again_ids": repaid,
+            "worker": worker,
+        },
+    )
+    audit_record_many(
+        organization_id=tx.organization_id,
+        entries=[
+            Entry(
+                f"worker:{worker}",
+                "transaction.included_after_discard",
+                "transaction",
+                tx.pk,
+                {
+                    "ledger": outcome.ledger,
+                    "verdict": outcome.verdict.value,
+                    "payout_ids": payout_ids,
+                    "paid_again_ids": repaid,
+                },
+                tx_hash=tx.hash,
+            )
+        ],
+    )
+
+
+def discarded_verify(*, worker: str, older_than: timedelta, limit: int = 20) -> int:
+    """Look up, once, envelopes discarded as expired a while ago: one found in a ledger raises
+    the alarm. Returns how many were looked up."""
+    now = timezone.now()
+    todo = list(
+        PaymentTransaction.objects.filter(
+            status=T.DISCARDED,
+            tx_code="expired",
+            discard_verified=False,
+            settled_at__lte=now - older_than,
+            settled_at__gte=now - older_than - timedelta(days=1),
+        ).order_by("settled_at")[:limit]
+    )
+    client = network.client()
+    for tx in todo:
+        found = client.transaction(tx.hash)  # network trouble: raised, verified next time
+        if found is None and tx.fee_bump_hash:
+            found = client.transaction(tx.fee_bump_hash)
+        if found is not None and found.included:
+            with transaction.atomic():
+                raise_discard_alarm(tx, found, worker)
+        else:
+            PaymentTransaction.objects.filter(pk=tx.pk).update(discard_verified=True)
+    return len(todo)
 
 
 def channel_resync(*, tx_id: int) -> None:

@@ -24,7 +24,8 @@ PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
     P.QUEUED: frozenset({P.IN_FLIGHT, P.FAILED, P.CANCELLED}),
     # Released (not paid, repacked) goes back to queued; only evidence from the network
     # moves an in-flight payout to paid or failed.
-    P.IN_FLIGHT: frozenset({P.PAID, P.FAILED, P.QUEUED}),
+    # ... or, when its batch was cancelled meanwhile, to cancelled.
+    P.IN_FLIGHT: frozenset({P.PAID, P.FAILED, P.QUEUED, P.CANCELLED}),
     P.FAILED: frozenset({P.QUEUED}),
     P.PAID: frozenset(),
     P.CANCELLED: frozenset(),

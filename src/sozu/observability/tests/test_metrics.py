@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,7 +13,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from stellar_sdk import Keypair
 
 from sozu.disbursements.models import Batch, Payout
-from sozu.observability.collectors import WALLET_BALANCES
+from sozu.observability.collectors import DATABASE_COUNTS, WALLET_BALANCES
 from sozu.observability.tests.helpers import sample, scrape
 from sozu.orgs.models import Organization
 from sozu.stellar.metrics import observe_horizon
@@ -29,8 +30,26 @@ def horizon_unreachable(settings: SettingsWrapper) -> Iterator[None]:
     settings.HORIZON_URL = unreachable_url().removesuffix("/hooks")
     settings.USDC_ISSUER = Keypair.random().public_key
     WALLET_BALANCES.reset()
+    DATABASE_COUNTS.reset()
     yield
     WALLET_BALANCES.reset()
+    DATABASE_COUNTS.reset()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(DATABASE_COUNTS, "_clock", fake)
+    monkeypatch.setattr(WALLET_BALANCES, "_clock", fake)
+    return fake
 
 
 def _payout(org: Organization, status: Payout.Status, amount: str) -> Payout:
@@ -114,13 +133,21 @@ def test_payouts_and_batches_are_counted_by_organization_and_status(client: Clie
 
 
 @pytest.mark.django_db
-def test_scrapes_follow_status_changes(client: Client) -> None:
+def test_scrapes_follow_status_changes_once_the_cache_expires(
+    client: Client, clock: FakeClock, settings: SettingsWrapper
+) -> None:
+    settings.SOZU_METRICS_CACHE_SECONDS = 15
     org = OrganizationFactory.create(slug="ong-centro")
     payout = _payout(org, Payout.Status.QUEUED, "5")
     before = scrape(client)
 
     Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.PAID)
+    clock.now += 14
+    cached = scrape(client)
+    clock.now += 1
     after = scrape(client)
+
+    assert sample(cached, "sozu_payouts", organization="ong-centro", status="queued") == 1
 
     assert sample(before, "sozu_payouts", organization="ong-centro", status="queued") == 1
     assert sample(before, "sozu_payouts", organization="ong-centro", status="paid") == 0
@@ -192,3 +219,47 @@ def test_a_token_protects_the_metrics_when_configured(
     assert client.get("/metrics", headers={"Authorization": "Bearer sé"}).status_code == 401
     assert scrape(client, Authorization="Bearer s3cret-scrape-token")
     assert client.post("/metrics").status_code == 405
+
+
+@pytest.mark.django_db
+def test_scrapes_within_the_cache_time_do_not_query_the_database_again(
+    client: Client,
+    clock: FakeClock,
+    django_assert_num_queries: Any,
+) -> None:
+    org = OrganizationFactory.create(slug="ong-delta")
+    _payout(org, Payout.Status.PAID, "5")
+    first = scrape(client)
+
+    with django_assert_num_queries(0):
+        for _ in range(20):
+            again = scrape(client)
+
+    def sozu(samples: dict[Any, float]) -> dict[Any, float]:
+        # The database's counts (Horizon call metrics of this process change with every scrape).
+        return {k: v for k, v in samples.items() if k[0].startswith(("sozu_payouts", "sozu_b"))}
+
+    assert sozu(again) == sozu(first)
+    assert sample(again, "sozu_payouts", organization="ong-delta", status="paid") == 1
+
+
+@pytest.mark.django_db
+def test_production_without_a_token_refuses_every_scrape(
+    client: Client, settings: SettingsWrapper
+) -> None:
+    settings.SOZU_METRICS_TOKEN = ""
+    settings.SOZU_METRICS_OPEN = False  # what production settings default to
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 403
+    assert b"SOZU_METRICS_TOKEN" in response.content
+    assert b"sozu_payouts" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_local_defaults_leave_metrics_open(client: Client, settings: SettingsWrapper) -> None:
+    settings.SOZU_METRICS_TOKEN = ""
+    settings.SOZU_METRICS_OPEN = True
+
+    assert scrape(client)

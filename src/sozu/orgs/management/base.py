@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand
 from stellar_sdk.exceptions import ConnectionError as StellarConnectionError
 
 from sozu.errors import SozuError, message_for
+from sozu.launch.checks import MasterKeyError
 from sozu.logs import redact
 from sozu.orgs.models import Organization
 from sozu.stellar.network import NetworkError
@@ -134,6 +135,8 @@ class SozuCommand(BaseCommand):
             return super().execute(*args, **options)
         except SozuError as exc:
             self.fail(exc.message, exc.errors)
+        except MasterKeyError as exc:
+            self.fail(str(exc))
         except NETWORK_ERRORS as exc:
             detail = str(exc) if isinstance(exc, NetworkError) else type(exc).__name__
             self.fail(
@@ -160,6 +163,13 @@ class SozuCommand(BaseCommand):
     def say(self, text: str = "") -> None:
         """A result, on stdout."""
         self.stdout.write(redact(text))
+
+    def show_once(self, credential: str) -> None:
+        """A credential just created for the user to copy (an API key), on stdout, unredacted.
+
+        The one exception to `redact`: the key is shown this once and never again.
+        """
+        self.stdout.write(credential)
 
     def note(self, text: str = "", ending: str = "\n") -> None:
         """Progress and hints, on stderr, so stdout stays the result alone."""

@@ -5,8 +5,6 @@ from decimal import Decimal
 import django.db.models.deletion
 from django.db import migrations, models
 
-import sozu.fields
-
 
 class Migration(migrations.Migration):
     initial = True
@@ -29,20 +27,20 @@ class Migration(migrations.Migration):
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (
                     "max_payout_amount",
-                    sozu.fields.MoneyField(
+                    models.DecimalField(
                         decimal_places=7, default=Decimal("1000000"), max_digits=20
                     ),
                 ),
                 (
                     "max_batch_total",
-                    sozu.fields.MoneyField(
+                    models.DecimalField(
                         decimal_places=7, default=Decimal("10000000"), max_digits=20
                     ),
                 ),
                 ("max_lines_per_batch", models.PositiveIntegerField(default=20000)),
                 (
                     "daily_cap",
-                    sozu.fields.MoneyField(
+                    models.DecimalField(
                         decimal_places=7,
                         default=Decimal("20000000"),
                         help_text="Rolling 24-hour cap on payouts",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0002_organization_ready"),
+        ("orgs", "0005_storedsecret_hkdf"),
     ]
 
     operations = [

@@ -17,15 +17,12 @@ def encrypt_existing(apps, schema_editor):
 
 
 def decrypt_existing(apps, schema_editor):
-    from sozu.orgs.masterkey import master_box
+    # Either key derivation: 0003 (HKDF) may have been reversed to the old one before this.
+    from sozu.orgs.migrations._rekey import decrypt_any
 
     endpoints = apps.get_model("webhooks", "WebhookEndpoint")
-    rows = list(endpoints.objects.all())
-    if not rows:
-        return
-    box = master_box()
-    for row in rows:
-        row.secret_ciphertext = box.decrypt(row.secret_ciphertext)
+    for row in endpoints.objects.all():
+        row.secret_ciphertext = decrypt_any(row.secret_ciphertext)
         row.save(update_fields=["secret_ciphertext"])
 
 

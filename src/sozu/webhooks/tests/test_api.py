@@ -15,7 +15,7 @@ from sozu.webhooks.signing import webhook_signature_verify
 from sozu.webhooks.tests.factories import OrganizationFactory
 from sozu.webhooks.tests.receiver import Receiver
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sozu.webhooks.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def _client(org: Organization, language: str = "es") -> Client:

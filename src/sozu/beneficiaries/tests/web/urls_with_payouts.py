@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path
 
 from sozu import urls as site
 
-urlpatterns: list[URLPattern | URLResolver] = list(site.urlpatterns)  # type: ignore[arg-type]
+urlpatterns: list[URLPattern | URLResolver] = list(site.urlpatterns)
 
 
 def _stand_in(request: HttpRequest, beneficiary_id: int) -> HttpResponse:

@@ -54,6 +54,7 @@ B = Batch.Status
 P = Payout.Status
 #: Exit status after Ctrl-C, as shells report it (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+BATCH_ID = "the batch number (as in `sozu batch list`)"
 
 
 @contextmanager
@@ -76,37 +77,55 @@ class Command(SozuCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        create = sub.add_parser("create", help="a validated batch from a CSV file (- for stdin)")
-        create.add_argument("file", metavar="FILE.csv")
-        create.add_argument("--org", required=True, metavar="SLUG")
+        create = sub.add_parser(
+            "create",
+            help=(
+                "a validated batch from a CSV file (- for stdin): columns destination or "
+                "beneficiary_id, amount, memo; amounts use '.' for decimals and no thousands "
+                "separator (1000.50; 1.000 is refused as ambiguous)"
+            ),
+        )
+        create.add_argument(
+            "file",
+            metavar="FILE.csv",
+            help="CSV: destination (or beneficiary_id), amount, optional memo; - reads stdin",
+        )
+        create.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         create.add_argument("--name", default=None, help="default: the file name")
         listing = sub.add_parser("list", help="the most recent batches")
         listing.add_argument("--org", metavar="SLUG", help="only this organization's")
-        listing.add_argument("--limit", type=int, default=20)
+        listing.add_argument(
+            "--limit", type=int, default=20, help="how many batches, newest first (default 20)"
+        )
         execute = sub.add_parser(
             "execute",
             help="pay the batch now (exit 0 when every line is paid, 1 otherwise, 130 on Ctrl-C)",
         )
-        execute.add_argument("id", type=int)
+        execute.add_argument("id", type=int, help=BATCH_ID)
         execute.add_argument(
             "--no-wait", action="store_true", help="only release it to the running workers"
         )
         execute.add_argument("--threads", type=int, default=16, help="worker threads (default 16)")
         status = sub.add_parser("status", help="where the batch stands")
-        status.add_argument("id", type=int)
+        status.add_argument("id", type=int, help=BATCH_ID)
         status.add_argument("--json", action="store_true", help="as JSON (the API's shape)")
         lines = sub.add_parser("lines", help="the batch's lines")
-        lines.add_argument("id", type=int)
-        lines.add_argument("--status", choices=P.values)
+        lines.add_argument("id", type=int, help=BATCH_ID)
+        lines.add_argument("--status", choices=P.values, help="only the lines in this status")
         for name, text in (
             ("pause", "stop packing new payments (payments in flight still settle)"),
             ("resume", "continue a paused batch"),
             ("cancel", "cancel every line not yet in flight"),
             ("retry", "queue the failed lines again"),
         ):
-            sub.add_parser(name, help=text).add_argument("id", type=int)
+            sub.add_parser(name, help=text).add_argument("id", type=int, help=BATCH_ID)
         export = sub.add_parser("export", help="CSV of the lines with beneficiary contact details")
-        export.add_argument("id", type=int)
+        export.add_argument("id", type=int, help=BATCH_ID)
         export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
 
     def handle(self, *args: Any, **options: Any) -> None:

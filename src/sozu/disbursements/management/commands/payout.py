@@ -31,7 +31,12 @@ class Command(SozuCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("address", metavar="ADDRESS", help="G… or M… address")
         parser.add_argument("amount", metavar="AMOUNT", help="USDC, e.g. 150.00")
-        parser.add_argument("--org", required=True, metavar="SLUG")
+        parser.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         parser.add_argument("--memo", default="", help="text memo, up to 28 bytes")
         parser.add_argument(
             "--wait",

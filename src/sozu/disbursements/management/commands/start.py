@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import socket
 import sys
@@ -24,6 +25,7 @@ from django.core.management.base import CommandParser
 from django.db import connections
 
 from sozu.disbursements.services.checks import wallet_usdc_balance
+from sozu.launch.checks import MasterKeyError, master_key_verify
 from sozu.launch.demo import Demo, DemoStaff, demo_ensure, demo_staff_ensure
 from sozu.launch.processes import (
     Children,
@@ -124,6 +126,10 @@ class Command(SozuCommand):
                 env["HORIZON_URL"] = settings.HORIZON_URL
                 env["NETWORK_PASSPHRASE"] = settings.NETWORK_PASSPHRASE
                 call_command("migrate", interactive=False, verbosity=0)
+                try:
+                    master_key_verify()  # before the worker and web server start
+                except MasterKeyError as exc:
+                    raise LaunchError(str(exc)) from None
                 self.note(f"Database ready ({settings.DATABASES['default']['ENGINE']}).")
                 admin = self._admin()
                 demo = self._demo(var_dir)
@@ -270,7 +276,8 @@ class Command(SozuCommand):
         self.say(f"  Dashboard {base.replace('//127.0.0.1:', '//localhost:')}/")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
-        self.say(f"  Admin     {base}/admin/  {admin_note}")
+        if settings.SOZU_ADMIN_PATH:
+            self.say(f"  Admin     {base}/{settings.SOZU_ADMIN_PATH}  {admin_note}")
         self.say(f"  Horizon   {horizon}")
         self.say(f"  Data      {var_dir}")
         if demo is not None:
@@ -282,15 +289,19 @@ class Command(SozuCommand):
             )
             if demo.api_key:
                 self.say(f"Demo API key, shown this once (also in {demo.key_path}):")
-                self.say(f"  {demo.api_key}")
+                self.show_once(f"  {demo.api_key}")
             else:
                 self.say(f"Demo API key: in {demo.key_path}")
             if demo.beneficiaries:
                 b = demo.beneficiaries[0]
                 key = shlex.quote(str(demo.key_path))
-                self.say(f"Pay {b.full_name} (a demo beneficiary) 25 USDC:")
+                self.say(
+                    f"Pay {b.full_name} (a demo beneficiary) 25 USDC "
+                    "(sent again with the same Idempotency-Key, it pays once):"
+                )
                 self.say(f"  curl -X POST {base}/api/v1/payouts \\")
                 self.say(f'    -H "Authorization: Bearer $(cat {key})" \\')
+                self.say(f'    -H "Idempotency-Key: demo-{secrets.token_hex(4)}" \\')
                 self.say('    -H "Content-Type: application/json" \\')
                 body = json.dumps({"destination": b.stellar_address, "amount": "25.00"})
                 self.say(f"    -d '{body}'")

@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 
 from sozu.disbursements.services.approvals import batches_execute_due
 from sozu.disbursements.worker import Worker
+from sozu.launch.checks import master_key_verify
 from sozu.orgs.management.base import (
     NETWORK_ERRORS,
     SozuCommand,
@@ -54,6 +55,7 @@ class Command(SozuCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"] or process_name("worker")
+        master_key_verify()  # a wrong SOZU_MASTER_KEY stops here, before any payout
         stopping = threading.Event()
         current: list[Worker] = []
 

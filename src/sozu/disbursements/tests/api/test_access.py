@@ -48,7 +48,12 @@ def test_another_organizations_batch_and_payout_look_missing(
     batch = post_json(
         api_client, "/api/v1/batches", {"lines": [{"destination": recipient(), "amount": "1"}]}
     ).json()
-    payout = post_json(api_client, "/api/v1/payouts", {"destination": recipient(), "amount": "1"})
+    payout = post_json(
+        api_client,
+        "/api/v1/payouts",
+        {"destination": recipient(), "amount": "1"},
+        **{"Idempotency-Key": "pago-ajeno"},
+    )
     intruder = client_for(new_org(channels=0))
     missing = intruder.get("/api/v1/batches/999999").json()
 

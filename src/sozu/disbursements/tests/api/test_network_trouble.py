@@ -92,7 +92,8 @@ def test_a_duplicate_sent_while_the_first_is_paying_is_pointed_at_that_payout(
     before = usdc_balance(faulty, dest)
     body = {"destination": dest, "amount": "2"}
     key = {"Idempotency-Key": "pago-doble-click"}
-    faulty.set_faults(latency_ms=1500)  # submissions take 1.5 s
+    # Submissions take 0.8 s (well inside the envelope's ten ledgers of validity).
+    faulty.set_faults(latency_ms=800)
     answers: dict[str, Any] = {}
 
     def first() -> None:
@@ -103,7 +104,11 @@ def test_a_duplicate_sent_while_the_first_is_paying_is_pointed_at_that_payout(
 
     thread = threading.Thread(target=first)
     thread.start()
-    time.sleep(0.7)  # the first request is now waiting for the network
+    # The first request created its payout and is now waiting for the network's answer.
+    deadline = time.monotonic() + 30
+    while not PaymentTransaction.objects.filter(status="submitted").exists():
+        assert time.monotonic() < deadline and thread.is_alive(), "the first request stopped"
+        time.sleep(0.02)
     second = post_json(api_client, "/api/v1/payouts", body, **key)
     thread.join(30)
 

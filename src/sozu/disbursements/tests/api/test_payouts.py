@@ -24,7 +24,12 @@ def test_a_payout_is_paid_at_once_and_the_network_confirms_it(api_client, recipi
     dest = recipient()
     before = usdc_balance(localnet, dest)
 
-    r = post_json(api_client, "/api/v1/payouts", {"destination": dest, "amount": "12.50"})
+    r = post_json(
+        api_client,
+        "/api/v1/payouts",
+        {"destination": dest, "amount": "12.50"},
+        **{"Idempotency-Key": "pago-1250"},
+    )
 
     assert r.status_code == 200, r.content
     body = r.json()
@@ -98,7 +103,7 @@ def test_an_amount_sent_as_a_number_with_decimals_is_refused(api_client, recipie
         "/api/v1/payouts",
         data=b'{"destination": "%s", "amount": 12.50}' % recipient().encode(),
         content_type="application/json",
-        headers={"Accept-Language": "en"},
+        headers={"Accept-Language": "en", "Idempotency-Key": "pago-float"},
     )
 
     assert r.status_code == 400
@@ -109,7 +114,10 @@ def test_an_amount_sent_as_a_number_with_decimals_is_refused(api_client, recipie
     assert row_counts() == counts
 
 
-def test_bad_json_and_bad_addresses_save_nothing(api_client):
+def test_bad_json_and_bad_addresses_save_nothing(org, api_client):
+    # Without keys, so that not even an idempotency record is kept.
+    org.require_idempotency_key = False
+    org.save(update_fields=["require_idempotency_key"])
     counts = row_counts()
 
     bad_json = api_client.post("/api/v1/payouts", data=b"{amount:", content_type="application/json")
@@ -137,7 +145,12 @@ def test_a_destination_without_a_usdc_trustline_is_refused_before_paying(api_cli
     bare = Keypair.random().public_key
     localnet.fund(bare, xlm="10", usdc="0")
 
-    r = post_json(api_client, "/api/v1/payouts", {"destination": bare, "amount": "1"})
+    r = post_json(
+        api_client,
+        "/api/v1/payouts",
+        {"destination": bare, "amount": "1"},
+        **{"Idempotency-Key": "sin-trustline"},
+    )
 
     assert r.status_code == 400
     assert r.json()["code"] == "destination_no_trustline"
@@ -151,7 +164,12 @@ def test_when_no_channel_is_free_the_payout_is_accepted_and_can_be_polled(
     busy = new_org(channels=0)  # every channel busy: nothing can be packed right now
     client = client_for(busy)
 
-    r = post_json(client, "/api/v1/payouts", {"destination": recipient(), "amount": "1"})
+    r = post_json(
+        client,
+        "/api/v1/payouts",
+        {"destination": recipient(), "amount": "1"},
+        **{"Idempotency-Key": "sin-canal"},
+    )
 
     assert r.status_code == 202
     body = r.json()
@@ -182,7 +200,7 @@ def test_a_payout_the_network_refuses_is_answered_failed_with_a_reason(api_clien
         api_client,
         "/api/v1/payouts",
         {"destination": kp.public_key, "amount": "5"},
-        **{"Accept-Language": "en"},
+        **{"Accept-Language": "en", "Idempotency-Key": "linea-llena"},
     )
 
     assert r.status_code == 200

@@ -42,6 +42,7 @@ def test_registered_endpoint_receives_a_signed_paid_event(api_client, recipient,
         "/api/v1/payouts",
         json.dumps({"destination": recipient(), "amount": "3"}),
         content_type="application/json",
+        headers={"Idempotency-Key": "pago-webhook"},
     ).json()
     run_worker()
     webhook_deliver_due()

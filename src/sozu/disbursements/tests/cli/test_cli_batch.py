@@ -262,3 +262,31 @@ def test_export_lists_lines_with_beneficiary_contact_details(
     assert (rows[0]["destination"], rows[0]["status"]) == (address, "validated")
     to_stdout = run_sozu("batch", "export", str(batch.pk))
     assert to_stdout.out == target.read_bytes().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_execute_pays_only_the_batch_it_names(
+    org: Organization, recipient: Callable[[], str], localnet: LocalNet, tmp_path: Path
+) -> None:
+    from sozu.disbursements.services.batches import batch_create, batch_execute
+
+    mine, other = recipient(), recipient()
+    before = {p: localnet.usdc_balance(p) for p in (mine, other)}
+    # Another batch of the same organization is released to the workers (none running).
+    waiting = batch_create(
+        organization=org, rows=[(2, {"destination": other, "amount": "9"})], actor="test"
+    )
+    batch_execute(organization=org, batch_id=waiting.pk, actor="test")
+    run_sozu("batch", "create", str(csv_file(tmp_path, [f"{mine},3,"])), "--org", org.slug)
+    batch = Batch.objects.exclude(pk=waiting.pk).get()
+
+    ran = run_sozu("batch", "execute", str(batch.pk))
+
+    assert ran.code == 0, ran.err
+    batch.refresh_from_db()
+    waiting.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    assert waiting.status == Batch.Status.EXECUTING
+    assert list(waiting.lines.values_list("status", flat=True)) == [P.QUEUED]
+    assert localnet.usdc_balance(mine) - before[mine] == Decimal("3")
+    assert localnet.usdc_balance(other) == before[other]

@@ -59,3 +59,21 @@ def test_payout_of_zero_is_refused(org: Organization, recipient: Callable[[], st
     assert ran.code == 1
     assert ran.err.strip() == message_for("amount_not_positive", {"value": "0"})
     assert not Payout.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("\u0661\u0662", "amount_invalid"),  # Arabic-Indic 12: read by Decimal, not by us
+        ("1e21", "amount_invalid"),  # was decimal.InvalidOperation, a traceback
+        ("1.000", "amount_ambiguous_thousands"),
+    ],
+)
+def test_payout_reads_amounts_like_the_api_and_csv(
+    org: Organization, recipient: Callable[[], str], amount: str, code: str
+) -> None:
+    ran = run_sozu("payout", recipient(), amount, "--org", org.slug)
+
+    assert ran.code == 1
+    assert ran.err.strip() == message_for(code, {"value": amount})
+    assert not Payout.objects.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -156,10 +157,13 @@ def test_start_runs_the_platform_pays_with_the_demo_key_and_stops_every_child(
             json={"address": destination, "xlm": "10", "usdc": "1"},
             timeout=30,
         ).raise_for_status()
+        # The banner's curl sends an Idempotency-Key: POST /payouts needs one.
+        printed = re.search(r'-H "Idempotency-Key: (demo-[0-9a-f]{8})"', started.out.read_text())
+        assert printed, started.out.read_text()
         answer = requests.post(
             f"{base}/api/v1/payouts",
             json={"destination": destination, "amount": "25.00"},
-            headers={"Authorization": f"Bearer {key}"},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": printed.group(1)},
             timeout=60,
         )
         assert answer.status_code in (200, 202), answer.text

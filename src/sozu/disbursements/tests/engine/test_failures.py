@@ -10,7 +10,12 @@ from django.utils.translation import override
 
 from sozu.disbursements.models import Batch, PaymentTransaction, Payout
 from sozu.disbursements.selectors import payout_as_dict
-from sozu.disbursements.services.batches import batch_create, batch_execute, batch_resume
+from sozu.disbursements.services.batches import (
+    batch_create,
+    batch_execute,
+    batch_resume,
+    batch_retry_failed,
+)
 from sozu.disbursements.tests.engine.helpers import create_and_execute, lines, run_worker
 from sozu.errors import SozuError
 
@@ -108,3 +113,23 @@ def test_org_running_out_of_money_pauses_the_batch_and_resumes_when_funded(
     run_worker()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED
+
+
+def test_retry_with_no_failed_line_is_refused_and_leaves_the_batch_finished(
+    make_org, make_recipient
+):
+    org = make_org()
+    batch = create_and_execute(org, lines((make_recipient(), "1")))
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    # As batches cancelled mid-run used to finish: partially paid, no line failed.
+    batch.status = Batch.Status.PARTIALLY_PAID
+    batch.save(update_fields=["status"])
+
+    with pytest.raises(SozuError) as exc:
+        batch_retry_failed(organization=org, batch_id=batch.pk, actor="test")
+
+    assert exc.value.code == "nothing_to_retry"
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.PARTIALLY_PAID  # not executing forever

@@ -39,3 +39,17 @@ def test_fees_follow_the_network_and_stop_at_the_organizations_maximum(make_org)
     assert fees.per_op(org) == 100  # a quiet network charges its base fee
     fees.surge_factor = 64  # the network kept refusing our fee
     assert fees.per_op(org) == 1000
+
+
+def test_the_surge_factor_comes_back_down_when_fees_fall(make_org):
+    org = make_org(channels=0, max_fee_per_op=100_000)
+    fees = FeePolicy(refresh_seconds=0)
+    for _ in range(6):
+        fees.refused()  # the network kept refusing our fee during a surge
+    assert fees.surge_factor == 64
+    fees.calm()  # an envelope got in at that fee
+    assert fees.surge_factor == 32
+    # The surge is over: the network's fee stats show a quiet ledger again.
+    offers = [fees.per_op(org) for _ in range(6)]
+    assert offers[-1] == 100
+    assert offers == sorted(offers, reverse=True)

@@ -23,10 +23,20 @@ class Command(SozuCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         create = sub.add_parser("create", help="a new key, printed once")
-        create.add_argument("--org", required=True, metavar="SLUG")
+        create.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         create.add_argument("--name", default="", help="what the key is for")
         listing = sub.add_parser("list", help="the organization's keys (never the keys themselves)")
-        listing.add_argument("--org", required=True, metavar="SLUG")
+        listing.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         revoke = sub.add_parser("revoke", help="stop a key from working, at once")
         revoke.add_argument("prefix", help="the key's prefix (as in `apikey list`) or the key")
 
@@ -37,7 +47,7 @@ class Command(SozuCommand):
         org = organization_by_slug(options["org"])
         key, token = apikey_create(organization=org, name=options["name"], actor=operator())
         self.note(f"API key {key.prefix} created for “{org.slug}”. It is shown only this once:")
-        self.say(token)
+        self.show_once(token)
 
     def _list(self, options: dict[str, Any]) -> None:
         org = organization_by_slug(options["org"])

@@ -17,14 +17,24 @@ class Command(SozuCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         add = sub.add_parser("add", help="an approved beneficiary with a Stellar address")
-        add.add_argument("--org", required=True, metavar="SLUG")
+        add.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
         add.add_argument("--name", required=True, help="full name")
         add.add_argument("--address", required=True, metavar="G…", help="Stellar address")
-        add.add_argument("--email", default="")
-        add.add_argument("--phone", default="")
+        add.add_argument("--email", default="", help="contact e-mail (in batch exports)")
+        add.add_argument("--phone", default="", help="contact phone (in batch exports)")
         add.add_argument("--dni", default="", help="DNI / CUIT")
         listing = sub.add_parser("list", help="the organization's beneficiaries")
-        listing.add_argument("--org", required=True, metavar="SLUG")
+        listing.add_argument(
+            "--org",
+            required=True,
+            metavar="SLUG",
+            help="the organization's slug (as in `sozu createorg SLUG`)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -13,17 +13,16 @@ from sozu.errors import SozuError
 from sozu.orgs.management.base import SozuCommand, money, operator
 from sozu.orgs.services import organization_create
 from sozu.stellar import network
+from sozu.stellar.amounts import AmountError, parse_amount_text
 from sozu.stellar.transactions import is_local_network
 
 
 def _amount(text: str) -> Decimal:
+    """An amount to fund with (0 allowed), read like every other amount (parse_amount_text)."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise SozuError("amount_invalid", value=text) from None
-    if value < 0 or not value.is_finite():
-        raise SozuError("amount_invalid", value=text)
-    return value
+        return parse_amount_text(text)
+    except AmountError as exc:
+        raise SozuError(exc.code, value=text) from None
 
 
 class Command(SozuCommand):

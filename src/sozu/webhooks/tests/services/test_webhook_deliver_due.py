@@ -79,6 +79,7 @@ def test_a_paid_payout_reaches_the_receiver_signed(org: Organization, receiver: 
         "destination": payout.destination,
         "amount": "125.5000000",
         "tx_hash": "ab" * 32,
+        "outer_tx_hash": "ab" * 32,  # not fee-bumped: the hash Horizon shows is the same
         "ledger": 4242,
         "failure_code": None,
     }

@@ -1,8 +1,9 @@
-"""Reading API requests: body size limits, JSON objects, query parameters, and pages."""
+"""Reading API requests: body size limits, JSON objects, and pages."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from django.http import HttpRequest
 from sozu.errors import SozuError
 
 DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_NUMBER = 1_000_000_000
+PAGE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def declared_length(request: HttpRequest) -> int:
@@ -49,31 +52,18 @@ def canonical_json(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def positive_int(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.GET.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise SozuError("invalid_field", field=name)
-    return int(raw)
-
-
-def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
-    raw = request.GET.get(name) or None
-    if raw is not None and raw not in allowed:
-        raise SozuError("invalid_field", field=name)
-    return raw
-
-
 def paginate(
     request: HttpRequest,
     qs: QuerySet[Any],
     shape: Callable[[Any], dict[str, Any]],
     *,
+    page: int | None,
+    page_size: int | None,
     max_page_size: int,
 ) -> dict[str, Any]:
-    page = positive_int(request, "page", 1)
-    size = min(positive_int(request, "page_size", DEFAULT_PAGE_SIZE), max_page_size)
+    """One page of `qs`; `next` and `previous` keep the request's other query parameters."""
+    page = page or 1
+    size = min(page_size or DEFAULT_PAGE_SIZE, max_page_size)
     count = qs.count()
     start = (page - 1) * size
 

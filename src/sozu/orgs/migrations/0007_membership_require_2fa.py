@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0002_organization_ready"),
+        ("orgs", "0006_batch_approvals_required"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

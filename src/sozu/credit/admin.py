@@ -1,0 +1,32 @@
+"""Credit in the admin: read-only; every change goes through the services (and the audit log)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sozu.core.admin import ReadOnlyAdmin
+from sozu.credit.models import Cuota, Loan, LoanProduct, Repayment
+
+
+@admin.register(LoanProduct)
+class LoanProductAdmin(ReadOnlyAdmin):
+    list_display = ("name", "organization", "currency", "frequency", "system", "tna", "active")
+    list_filter = ("organization", "currency", "active")
+
+
+@admin.register(Loan)
+class LoanAdmin(ReadOnlyAdmin):
+    list_display = ("id", "beneficiary", "amount", "currency", "cuotas", "status", "created_at")
+    list_filter = ("status", "organization", "currency")
+    search_fields = ("beneficiary__full_name", "beneficiary__national_id")
+
+
+@admin.register(Cuota)
+class CuotaAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "number", "due_date", "total", "balance")
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "kind", "amount", "received_on", "method", "reference", "created_by")
+    list_filter = ("kind", "method", "organization")

@@ -1,0 +1,79 @@
+"""The refusals of the credit domain, registered in the one error table (sozu.errors.MESSAGES).
+
+Kept here, and merged into the shared table when this module is imported, so that the credit
+app owns its messages without every helper editing sozu/errors.py.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sozu.errors import MESSAGES, SozuError
+
+CREDIT_MESSAGES: dict[str, tuple[Promise, int]] = {
+    "credit_amount_invalid": (
+        _("The amount must be greater than zero and have at most 2 decimals (%(value)s)."),
+        400,
+    ),
+    "credit_cuotas_invalid": (
+        _("The number of cuotas must be between 1 and %(max)s (%(value)s)."),
+        400,
+    ),
+    "credit_frequency_invalid": (
+        _("“%(value)s” is not a frequency: use weekly, biweekly or monthly."),
+        400,
+    ),
+    "credit_system_invalid": (
+        _("“%(value)s” is not an amortization system: use french, german or flat."),
+        400,
+    ),
+    "credit_tna_invalid": (_("The TNA must be between 0 and %(max)s %% (%(value)s)."), 400),
+    "credit_iva_invalid": (_("IVA must be 21, 10.5 or 0 (exempt), not %(value)s."), 400),
+    "credit_fee_invalid": (_("The %(field)s must be between 0 and 100 %% (%(value)s)."), 400),
+    "credit_date_invalid": (_("“%(value)s” is not a date (YYYY-MM-DD)."), 400),
+    "credit_amount_out_of_range": (
+        _("This product lends between %(min)s and %(max)s; %(value)s is outside that range."),
+        400,
+    ),
+    "credit_cuotas_out_of_range": (
+        _("This product allows between %(min)s and %(max)s cuotas, not %(value)s."),
+        400,
+    ),
+    "credit_product_inactive": (_("The loan product “%(name)s” is not offered any more."), 409),
+    "credit_product_other_org": (
+        _("The product and the beneficiary belong to different organizations."),
+        404,
+    ),
+    "credit_beneficiary_not_approved": (
+        _("Only approved beneficiaries can get a loan; %(name)s is %(status)s."),
+        409,
+    ),
+    "loan_invalid_transition": (_("A loan that is %(status)s cannot become %(target)s."), 409),
+    "loan_approver_is_preparer": (
+        _("Whoever prepared a loan cannot approve it; another person must."),
+        403,
+    ),
+    "loan_exchange_rate_missing": (
+        _("This loan is in ARS: give the exchange rate used (its value, source and time)."),
+        400,
+    ),
+    "loan_exchange_rate_invalid": (_("The exchange rate must be a positive number."), 400),
+    "repayment_amount_invalid": (
+        _("A repayment must be greater than zero with at most 2 decimals (%(value)s)."),
+        400,
+    ),
+    "repayment_reference_missing": (
+        _("A manual repayment needs its receipt reference."),
+        400,
+    ),
+    "repayment_already_reversed": (_("This repayment was already reversed."), 409),
+    "repayment_loan_not_active": (
+        _("Repayments are recorded only on active loans; this one is %(status)s."),
+        409,
+    ),
+}
+
+MESSAGES.update(CREDIT_MESSAGES)
+
+__all__ = ["CREDIT_MESSAGES", "SozuError"]

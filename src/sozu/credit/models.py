@@ -1,0 +1,236 @@
+"""Loan products, loans (préstamos), their cuotas and the append-only repayments.
+
+Rates are percent (TNA 60 = 60 % a year). Money columns are MoneyField; what a loan still owes
+is never stored: selectors recompute it from the cuotas and the repayments (allocation.py).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from sozu.fields import MoneyField
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    BIWEEKLY = "biweekly", _("Biweekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class System(models.TextChoices):
+    FRENCH = "french", _("French (equal cuotas)")
+    GERMAN = "german", _("German (equal capital)")
+    FLAT = "flat", _("Flat interest")
+
+
+class Currency(models.TextChoices):
+    USDC = "USDC", "USDC"
+    ARS = "ARS", "ARS"
+
+
+def rate_field(**kwargs: object) -> models.DecimalField:
+    """A rate in percent, e.g. 60.0000 (not money)."""
+    return models.DecimalField(max_digits=9, decimal_places=4, **kwargs)  # type: ignore[arg-type]
+
+
+class LoanProduct(models.Model):
+    """What an organization offers: amounts, terms and prices of one kind of credit."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="loan_products"
+    )
+    name = models.CharField(max_length=120)
+    currency = models.CharField(max_length=4, choices=Currency.choices, default=Currency.USDC)
+    min_amount = MoneyField()
+    max_amount = MoneyField()
+    min_cuotas = models.PositiveSmallIntegerField()
+    max_cuotas = models.PositiveSmallIntegerField()
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    system = models.CharField(max_length=10, choices=System.choices)
+    #: Nominal annual rate (TNA), percent.
+    tna = rate_field()
+    #: IVA on interest and fees, percent: 21, 10.5 or 0 (exempt).
+    iva = rate_field()
+    #: Percent of the amount, withheld when the loan is paid out (plus IVA).
+    origination_fee = rate_field(default=0)
+    #: Percent of the balance per period (seguro sobre saldo deudor), IVA exempt.
+    insurance = rate_field(default=0)
+    #: Late interest (punitorios), percent a year on overdue capital.
+    late_tna = rate_field(default=0)
+    #: Days after a due date before late interest starts (then it counts from the due date).
+    grace_days = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="one_product_name"),
+            models.CheckConstraint(
+                condition=Q(min_amount__gt=0) & Q(max_amount__gte=models.F("min_amount")),
+                name="product_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_cuotas__gte=1) & Q(max_cuotas__gte=models.F("min_cuotas")),
+                name="product_cuotas_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Loan(models.Model):
+    """A credit to one beneficiary: prepared, approved by someone else, paid out, repaid."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        DISBURSING = "disbursing", _("Disbursing")
+        ACTIVE = "active", _("Active")
+        PAID_OFF = "paid_off", _("Paid off")
+        WRITTEN_OFF = "written_off", _("Written off")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="loans"
+    )
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="loans"
+    )
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
+    amount = MoneyField()
+    cuotas = models.PositiveSmallIntegerField()
+    # The product's terms when the loan was prepared: changing a product never changes a loan.
+    currency = models.CharField(max_length=4, choices=Currency.choices)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    system = models.CharField(max_length=10, choices=System.choices)
+    tna = rate_field()
+    iva = rate_field()
+    origination_fee = rate_field()
+    insurance = rate_field()
+    late_tna = rate_field()
+    grace_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    prepared_by = models.CharField(max_length=120)
+    approved_by = models.CharField(max_length=120, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    #: The payout that disburses it (created on approval through the engine).
+    payout = models.OneToOneField(
+        "disbursements.Payout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="loan",
+    )
+    #: USDC sent: the amount less the origination fee and its IVA, converted for ARS loans.
+    payout_amount = MoneyField(null=True, blank=True)
+    # ARS loans: the rate (ARS per USDC) used for the disbursement, its source and time.
+    exchange_rate = MoneyField(null=True, blank=True)
+    exchange_rate_source = models.CharField(max_length=120, blank=True)
+    exchange_rate_at = models.DateTimeField(null=True, blank=True)
+    #: The day the payout was paid, in the organization's time zone: the schedule starts here.
+    disbursed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loan_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"loan {self.pk} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """A short reference for memos and receipts."""
+        return f"SOZU-{self.pk}"
+
+
+class Cuota(models.Model):
+    """One row of a loan's schedule, computed by the simulator when the loan is paid out."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="schedule")
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    #: Before moving to a business day (equal to due_date when it did not move).
+    nominal_date = models.DateField()
+    capital = MoneyField()
+    interest = MoneyField()
+    iva = MoneyField()
+    fees = MoneyField()
+    total = MoneyField()
+    #: Capital still owed after this cuota, as scheduled.
+    balance = MoneyField()
+
+    class Meta:
+        ordering = ["loan_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="one_cuota_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cuota {self.number} of loan {self.loan_id}"
+
+
+class Repayment(models.Model):
+    """Money she paid, append-only: a correction is a reversal row pointing at the original."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Bank transfer")
+        STELLAR = "stellar", _("On chain (Stellar)")
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REVERSAL = "reversal", _("Reversal")
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="repayments"
+    )
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    #: Always positive; a reversal cancels the whole repayment it points at.
+    amount = MoneyField()
+    received_on = models.DateField()
+    method = models.CharField(max_length=10, choices=Method.choices)
+    #: The receipt number, bank transfer id or Stellar transaction hash.
+    reference = models.CharField(max_length=120)
+    #: On-chain repayments: the operation id, applied exactly once.
+    operation_id = models.CharField(max_length=40, blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    reason = models.TextField(blank=True)
+    # ARS loans: the rate used, its source and time (never a silent conversion).
+    exchange_rate = MoneyField(null=True, blank=True)
+    exchange_rate_source = models.CharField(max_length=120, blank=True)
+    exchange_rate_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["organization", "operation_id"],
+                condition=~Q(operation_id=""),
+                name="one_repayment_per_operation",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="payment") & Q(reverses__isnull=True))
+                | (Q(kind="reversal") & Q(reverses__isnull=False)),
+                name="reversal_points_at_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} on loan {self.loan_id}"
