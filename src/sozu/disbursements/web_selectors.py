@@ -1,4 +1,4 @@
-"""Reads of the dashboard's batch and payout pages: one organization, a constant number of queries."""
+"""Reads of the dashboard's batch and payout pages: one organization, constant queries."""
 
 from __future__ import annotations
 
@@ -141,7 +141,9 @@ def payout_attempts(*, payout: Payout) -> list[object]:
     return list(payout.attempts.select_related("transaction").order_by("id"))
 
 
-def approved_beneficiaries(*, organization: Organization, search: str = "") -> QuerySet[Beneficiary]:
+def approved_beneficiaries(
+    *, organization: Organization, search: str = ""
+) -> QuerySet[Beneficiary]:
     """Who can be put in a batch: approved beneficiaries, by name."""
     qs = Beneficiary.objects.filter(organization=organization, status=Beneficiary.Status.APPROVED)
     if search:

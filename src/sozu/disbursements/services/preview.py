@@ -106,9 +106,7 @@ def batch_preview(
     # specs (the first occurrence of a duplicate stays valid, as in batch_create).
     specs: list[LineSpec] = []
     try:
-        specs = validate_lines(
-            organization_id=organization.pk, rows=given, max_lines=len(given)
-        )
+        specs = validate_lines(organization_id=organization.pk, rows=given, max_lines=len(given))
     except SozuError as exc:
         if exc.code != "invalid_lines":
             raise

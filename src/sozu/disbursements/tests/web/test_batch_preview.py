@@ -38,7 +38,9 @@ def test_each_bad_row_shows_its_own_spanish_error_and_nothing_is_saved(org, reci
         (6, True),
     ]
     errors = {r.line: r.errors for r in preview.rows if not r.ok}
-    assert errors[3] == ["La dirección “GNOTANADDRESS” no es una dirección Stellar válida (G… o M…)."]
+    assert errors[3] == [
+        "La dirección “GNOTANADDRESS” no es una dirección Stellar válida (G… o M…)."
+    ]
     assert errors[4] == ["El monto debe ser mayor que cero."]
     assert errors[5] == ["La cuenta de destino no existe en la red."]
     assert preview.total == Decimal("17.5")
