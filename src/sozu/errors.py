@@ -60,6 +60,89 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
         _("Send JSON, a CSV file (text/csv) or a multipart form with a “file” field."),
         415,
     ),
+    # beneficiaries (the application, attachments, CSV import)
+    "national_id_missing": (_("The DNI or CUIL is missing."), 400),
+    "national_id_invalid": (
+        _("“%(value)s” is not a DNI (7 or 8 digits) or a CUIL (11 digits)."),
+        400,
+    ),
+    "cuil_bad_prefix": (
+        _("The CUIL “%(value)s” must start with 20, 23, 24, 27, 30, 33 or 34."),
+        400,
+    ),
+    "cuil_bad_check_digit": (_("The check digit of the CUIL “%(value)s” is wrong."), 400),
+    "phone_invalid": (
+        _("“%(value)s” is not a valid Argentine phone number (for example +54 9 11 1234-5678)."),
+        400,
+    ),
+    "phone_not_argentine": (_("The phone “%(value)s” must be an Argentine number (+54…)."), 400),
+    "phone_ambiguous": (
+        _(
+            "Write the phone “%(value)s” with the country code: +54 9 and the area code for a "
+            "mobile, +54 and the area code for a landline."
+        ),
+        400,
+    ),
+    "address_missing": (_("The Stellar address is missing."), 400),
+    "address_is_secret": (
+        _(
+            "That is a secret key (S…), not an address: it lets anyone take her money. "
+            "Give her public address (G… or M…) and keep the secret key private."
+        ),
+        400,
+    ),
+    "full_name_missing": (_("The full name is missing."), 400),
+    "field_too_long": (_("The field “%(field)s” is longer than %(max)s characters."), 400),
+    "beneficiary_duplicate_id": (
+        _("A beneficiary with the DNI/CUIL %(value)s already exists in this organization."),
+        409,
+    ),
+    "beneficiary_invalid_transition": (
+        _("A beneficiary that is %(status)s cannot become %(target)s."),
+        409,
+    ),
+    "rejection_reason_missing": (_("Say why the application is rejected."), 400),
+    "attachment_empty": (_("The file is empty."), 400),
+    "attachment_too_large": (_("The file is larger than %(max_mb)s MB."), 413),
+    "attachment_type_not_allowed": (
+        _("“%(name)s” is not a PDF, JPEG or PNG file; only those are accepted."),
+        400,
+    ),
+    "attachment_content_mismatch": (
+        _("The content of “%(name)s” is not what its name says (%(extension)s)."),
+        400,
+    ),
+    "csv_not_utf8": (_("The CSV file is not UTF-8 text; save it as “CSV UTF-8”."), 400),
+    "csv_nul_bytes": (_("The file contains NUL bytes: it is not a CSV text file."), 400),
+    "csv_empty": (_("The CSV file is empty."), 400),
+    "csv_duplicate_column": (_("The column “%(column)s” appears more than once."), 400),
+    "csv_too_many_rows": (_("The file has %(count)s rows; the maximum is %(max)s."), 400),
+    "csv_row_too_long": (
+        _("Line %(line)s has more fields than the header (%(columns)s)."),
+        400,
+    ),
+    "duplicate_in_file": (_("Repeats the %(what)s of line %(first_line)s."), 400),
+    "import_nothing_to_save": (_("No row of the file can be saved."), 400),
+    "import_changed": (
+        _(
+            "The beneficiaries changed since the preview (%(detail)s); review the file "
+            "again before saving."
+        ),
+        409,
+    ),
+    # maker-checker (batch approvals)
+    "batch_already_submitted": (_("This batch was already sent for approval."), 409),
+    "batch_not_submitted": (_("This batch has not been sent for approval yet."), 409),
+    "batch_approver_is_preparer": (
+        _("Whoever prepared a batch cannot approve it; another person must."),
+        403,
+    ),
+    "batch_already_approved_by_you": (_("You already approved this batch."), 409),
+    "batch_already_approved": (_("This batch already has every approval it needs."), 409),
+    "batch_not_approved": (
+        _("This batch has %(approvals)s of the %(required)s approvals it needs."),
+        409,
+    ),
     # access
     "unauthenticated": (_("A valid API key is required."), 401),
     "org_exists": (_("The organization “%(slug)s” already exists."), 409),
@@ -117,6 +200,12 @@ TERMS: dict[str, Promise] = {
     "failed": pgettext_lazy("state of a batch", "failed"),
     "cancelled": pgettext_lazy("state of a batch", "cancelled"),
     "disabled": pgettext_lazy("state of a webhook endpoint", "disabled"),
+    "applied": pgettext_lazy("state of a beneficiary", "applied"),
+    "approved": pgettext_lazy("state of a beneficiary", "approved"),
+    "rejected": pgettext_lazy("state of a beneficiary", "rejected"),
+    "inactive": pgettext_lazy("state of a beneficiary", "inactive"),
+    "national_id": pgettext_lazy("what a CSV row repeats", "DNI/CUIL"),
+    "stellar_address": pgettext_lazy("what a CSV row repeats", "Stellar address"),
 }
 #: Refused actions, as the verb of "cannot be …" (Spanish renders them as infinitives).
 ACTIONS: dict[str, Promise] = {
@@ -126,6 +215,9 @@ ACTIONS: dict[str, Promise] = {
     "cancelled": pgettext_lazy("refused action", "cancelled"),
     "retried": pgettext_lazy("refused action", "retried"),
     "disabled": pgettext_lazy("refused action", "disabled"),
+    "submitted": pgettext_lazy("refused action", "submitted for approval"),
+    "approved": pgettext_lazy("refused action", "approved"),
+    "scheduled": pgettext_lazy("refused action", "scheduled"),
 }
 
 

@@ -34,13 +34,47 @@ class Batch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     #: Why the batch is paused (a stable code, e.g. org_underfunded), empty otherwise.
     pause_code = models.CharField(max_length=60, blank=True)
+    # Maker-checker (services/approvals.py): who prepared it, when it was sent for approval,
+    # how many approvals it needs (copied from the organization when submitted) and when the
+    # worker should execute it once approved (None: an approver executes it by hand).
+    prepared_by = models.CharField(max_length=120, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["status", "scheduled_for"], name="batch_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"batch {self.pk} ({self.status})"
+
+
+class BatchApproval(models.Model):
+    """One person's approval of a batch; voided (kept, never deleted) when the batch changes."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="approvals")
+    #: Who approved, as an actor string (user:ID, api:PREFIX).
+    approver = models.CharField(max_length=120)
+    created_at = models.DateTimeField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "approver"],
+                condition=Q(voided_at__isnull=True),
+                name="one_live_approval_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of batch {self.batch_id} by {self.approver}"
 
 
 class Payout(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,10 @@ class Organization(models.Model):
     max_fee_per_op = models.PositiveIntegerField(default=10_000)
     #: How many packed transactions may be in flight at once (one channel account each).
     max_in_flight = models.PositiveSmallIntegerField(default=12)
+    #: Maker-checker: how many people (none of them its preparer) must approve a batch.
+    batch_approvals_required = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)]
+    )
 
     class Meta:
         ordering = ["slug"]

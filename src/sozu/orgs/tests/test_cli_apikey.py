@@ -90,7 +90,7 @@ def test_beneficiary_add_saves_an_approved_beneficiary(acme: Organization) -> No
     assert (b.full_name, b.stellar_address, b.status) == ("Ana Gómez", address, "approved")
     assert (b.email, b.phone, b.national_id) == (
         "ana@example.org",
-        "+54 9 11 5555-0101",
+        "+5491155550101",  # stored in E.164
         "27123456",
     )
     assert f"Beneficiary {b.pk} “Ana Gómez” added to “acme”" in ran.out

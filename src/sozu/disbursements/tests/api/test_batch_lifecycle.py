@@ -199,7 +199,7 @@ def test_the_export_lists_each_line_with_the_beneficiary_contact(org, api_client
         ("2", "", "paid"),
     ]
     assert rows[0]["email"] == "ana@example.org"
-    assert rows[0]["phone"] == "+54 9 387 555 0101"
+    assert rows[0]["phone"] == "+5493875550101"  # stored in E.164
     assert rows[0]["national_id"] == "30111222"
     assert rows[0]["amount"] == "100.0000000"
     assert rows[0]["destination"] == ana.stellar_address

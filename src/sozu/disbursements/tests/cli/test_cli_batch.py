@@ -257,7 +257,7 @@ def test_export_lists_lines_with_beneficiary_contact_details(
         "Ana Gómez",
         "27123456",
         "ana@example.org",
-        "+54 9 11 5555-0101",
+        "+5491155550101",  # stored in E.164
     )
     assert (rows[0]["destination"], rows[0]["status"]) == (address, "validated")
     to_stdout = run_sozu("batch", "export", str(batch.pk))
