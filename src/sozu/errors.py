@@ -148,6 +148,10 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "org_exists": (_("The organization “%(slug)s” already exists."), 409),
     "org_not_found": (_("The organization “%(slug)s” does not exist."), 404),
     "not_found": (_("Not found."), 404),
+    # staff accounts (dashboard)
+    "staff_email_invalid": (_("“%(email)s” is not a valid email address."), 400),
+    "staff_role_invalid": (_("“%(role)s” is not a role; the roles are: %(roles)s."), 400),
+    "staff_password_weak": (_("The password is not accepted: %(detail)s"), 400),
     "idempotency_conflict": (
         _("This Idempotency-Key was already used with a different request."),
         422,

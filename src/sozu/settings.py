@@ -22,6 +22,7 @@ SECRET_KEY = _secret
 ALLOWED_HOSTS = [h for h in os.environ.get("SOZU_ALLOWED_HOSTS", "*").split(",") if h]
 
 INSTALLED_APPS = [
+    "sozu.web",  # first: its templates override allauth's and the admin's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -34,10 +35,16 @@ INSTALLED_APPS = [
     "sozu.disbursements",
     "sozu.webhooks",
     "sozu.observability",
+    # --- dashboard (issue 11): staff accounts, 2FA and passkeys, htmx, the web shell ---
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # dashboard: static files, also under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +52,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # --- dashboard (issue 11) ---
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "sozu.orgs.middleware.CurrentOrganizationMiddleware",
+    "sozu.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "sozu.urls"
@@ -59,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "sozu.web.context_processors.dashboard",
             ],
         },
     },
@@ -90,6 +103,93 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+# --- Dashboard (issue 11): static files, staff accounts, sessions, security headers ---------
+#: Front-end packages pinned in package.json, installed by bin/setup (`npm ci`) into
+#: node_modules; served from there under static/vendor/ (never copied into the repository).
+NODE_MODULES_DIR = Path(os.environ.get("SOZU_NODE_MODULES", BASE_DIR.parent.parent / "node_modules"))
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),
+    ("vendor/chart.js", NODE_MODULES_DIR / "chart.js" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+#: Without collectstatic (tests, `sozu start --dev`) whitenoise serves the finders' files.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:home"
+ACCOUNT_ADAPTER = "sozu.web.accounts.StaffAccountAdapter"  # no public sign-up
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"  # staff are created by owners or the CLI, not by sign-up
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(os.environ.get("SOZU_STEP_UP_SECONDS", "300"))
+#: Failed sign-ins are limited per address and per account; see docs/dashboard.md.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_TOTP_ISSUER = os.environ.get("SOZU_TOTP_ISSUER", "Sozu")
+#: WebAuthn over plain http is only for the local machine (127.0.0.1, localhost).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = os.environ.get("SOZU_ENV", "local") != "production"
+#: A fresh second factor for approving, executing and changing settings: this many seconds.
+SOZU_STEP_UP_SECONDS = ACCOUNT_REAUTHENTICATION_TIMEOUT
+
+#: Rate limits and sessions need a cache that every gunicorn worker shares: files in VAR_DIR.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("SOZU_CACHE_DIR", str(VAR_DIR / "cache")),
+    }
+}
+#: Idle sessions end: every request pushes the expiry 30 minutes (SOZU_SESSION_IDLE_SECONDS).
+SESSION_COOKIE_AGE = int(os.environ.get("SOZU_SESSION_IDLE_SECONDS", "1800"))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if os.environ.get("SOZU_ENV", "local") == "production":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+#: The same policy on every page: nothing but this origin; no inline scripts anywhere.
+SOZU_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+EMAIL_BACKEND = os.environ.get(
+    "SOZU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("SOZU_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SOZU_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("SOZU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SOZU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("SOZU_EMAIL_USE_TLS", "1") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("SOZU_EMAIL_FROM", "Sozu <no-reply@sozu.local>")
 
 # --- Stellar -----------------------------------------------------------------------------
 #: The embedded local network is the default; testnet/pubnet only change these two values.

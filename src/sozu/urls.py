@@ -4,9 +4,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from sozu.observability.views import metrics
+from sozu.web import views as web_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("", include("sozu.disbursements.urls")),
+    # --- dashboard (issue 11): staff accounts, the shell, organization and audit pages ---
+    path("", web_views.root, name="root"),
+    path("cuenta/", include("allauth.urls")),
+    path("", include("sozu.web.urls")),
+    path("", include("sozu.orgs.urls")),
+    path("", include("sozu.audit.urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,10 @@ class Organization(models.Model):
     #: Maker-checker: how many people (none of them its preparer) must approve a batch.
     batch_approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1)]
+    )
+    #: Every member must have a second factor (TOTP or passkey) to use the dashboard.
+    require_2fa = models.BooleanField(
+        default=False, help_text=_("Every member must use a second factor to sign in")
     )
 
     class Meta:
@@ -75,3 +80,36 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization.slug}:{self.prefix}"
+
+
+class Membership(models.Model):
+    """A staff person's place in an organization, with one role.
+
+    Roles (what each may do is in `sozu.orgs.permissions.PERMISSIONS`, the one table):
+    owner (members, settings, limits, API keys, webhooks), operator (beneficiaries, prepares
+    batches and payouts), approver (approves and executes), viewer (read-only, e.g. an auditor).
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        OPERATOR = "operator", _("Operator")
+        APPROVER = "approver", _("Approver")
+        VIEWER = "viewer", _("Viewer")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.user_id}:{self.role}"

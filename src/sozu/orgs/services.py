@@ -17,7 +17,7 @@ from stellar_sdk import Keypair
 from sozu.audit.services import Entry, audit_record
 from sozu.errors import SozuError
 from sozu.orgs.masterkey import master_box
-from sozu.orgs.models import ApiKey, Organization, StoredSecret
+from sozu.orgs.models import ApiKey, Membership, Organization, StoredSecret
 from sozu.stellar import network
 from sozu.stellar.signers import KeypairSigner, Signer
 
@@ -236,3 +236,89 @@ def apikey_authenticate(token: str) -> ApiKey | None:
         return None
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
     return key
+
+
+# --- staff and membership (dashboard, issue 11) ----------------------------------------------
+def staff_membership_create(
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    actor: str,
+    password: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[Membership, bool]:
+    """Give `email` a role in `organization`, creating the staff account if it is new.
+
+    Returns the membership and whether the account was created. An existing member's role is
+    changed. The password, when given, is set (checked by Django's validators); without one a
+    new account has no usable password and its owner sets one through "forgot password".
+    """
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SozuError("staff_email_invalid", email=email) from None
+    if role not in Membership.Role.values:
+        raise SozuError("staff_role_invalid", role=role, roles=", ".join(Membership.Role.values))
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(email__iexact=email).first()
+        created = user is None
+        if user is None:
+            user = user_model(username=email[:150], email=email)
+        if password is not None:
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                raise SozuError("staff_password_weak", detail=" ".join(exc.messages)) from None
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        user.save()
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        membership, new_member = Membership.objects.update_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
+        audit_record(
+            organization_id=organization.pk,
+            entry=Entry(
+                actor,
+                "member.added" if new_member else "member.role_changed",
+                "membership",
+                membership.pk,
+                {"email": email, "role": role, **(context or {})},
+            ),
+        )
+    return membership, created
+
+
+def organization_set_require_2fa(
+    *, organization: Organization, required: bool, actor: str, context: dict[str, Any] | None = None
+) -> None:
+    """An owner requires (or stops requiring) a second factor of every member."""
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        if org.require_2fa == required:
+            return
+        org.require_2fa = required
+        org.save(update_fields=["require_2fa"])
+        organization.require_2fa = required
+        audit_record(
+            organization_id=org.pk,
+            entry=Entry(
+                actor,
+                "organization.require_2fa_changed",
+                "organization",
+                org.pk,
+                {"require_2fa": required, **(context or {})},
+            ),
+        )

@@ -45,6 +45,21 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class AccountPayment:
+    """A payment to or from an account, as Horizon lists it (for display, newest first)."""
+
+    id: str
+    created_at: str
+    kind: str  # payment, create_account, path_payment_strict_send, ...
+    source: str
+    destination: str
+    amount: Decimal
+    asset_code: str  # "XLM" for the native asset
+    tx_hash: str
+    successful: bool
+
+
+@dataclass(frozen=True)
 class FeeStats:
     last_ledger_base_fee: int
     p50: int
@@ -181,6 +196,37 @@ class HorizonClient:
             native_balance=native,
             trustlines=lines,
         )
+
+    def recent_payments(self, address: str, *, limit: int = 10) -> list[AccountPayment]:
+        """The account's latest payments (newest first); empty if the account does not exist."""
+        data = self._timed(
+            "account_payments",
+            lambda: self.server.payments()
+            .for_account(address)
+            .order(desc=True)
+            .limit(limit)
+            .include_failed(True)
+            .call(),
+        )
+        if data is None:
+            return []
+        payments = []
+        for r in data.get("_embedded", {}).get("records", []):
+            native = r.get("asset_type") == "native" or r.get("type") == "create_account"
+            payments.append(
+                AccountPayment(
+                    id=str(r.get("id", "")),
+                    created_at=str(r.get("created_at", "")),
+                    kind=str(r.get("type", "")),
+                    source=str(r.get("from") or r.get("funder") or r.get("source_account", "")),
+                    destination=str(r.get("to") or r.get("account") or ""),
+                    amount=Decimal(str(r.get("amount") or r.get("starting_balance") or "0")),
+                    asset_code="XLM" if native else str(r.get("asset_code", "")),
+                    tx_hash=str(r.get("transaction_hash", "")),
+                    successful=bool(r.get("transaction_successful", True)),
+                )
+            )
+        return payments
 
     def fee_stats(self) -> FeeStats:
         data = self.server.fee_stats().call()

@@ -1,0 +1,208 @@
+"""Reads for the dashboard's pages (Inicio, Billetera): database figures and network balances.
+
+Database reads run a fixed number of queries whatever the number of rows. Balances come from
+the network through sozu.stellar only; when it does not answer, the figure is None and the page
+says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from sozu.disbursements.models import Batch, ChannelAccount, Payout
+from sozu.disbursements.services.checks import reserved_amount
+from sozu.errors import message_for
+from sozu.orgs.models import Organization
+from sozu.stellar import network
+from sozu.stellar.horizon import AccountPayment
+
+#: A channel account below this many XLM cannot pay fees for long: the Inicio page warns.
+CHANNEL_LOW_XLM = Decimal("2")
+CHART_DAYS = 90
+RUNNING_STATUSES = (Batch.Status.EXECUTING, Batch.Status.PAUSED)
+
+
+@dataclass(frozen=True)
+class AccountBalances:
+    public_key: str
+    exists: bool
+    xlm: Decimal | None
+    usdc: Decimal | None
+
+
+@dataclass(frozen=True)
+class RunningBatch:
+    batch: Batch
+    paid: int
+    failed: int
+    in_flight: int
+    lines: int
+
+    @property
+    def done_percent(self) -> int:
+        return int(100 * (self.paid + self.failed) / self.lines) if self.lines else 0
+
+
+@dataclass
+class HomeSummary:
+    wallet: AccountBalances | None
+    network_error: str
+    in_flight: Decimal
+    paid_week: Decimal
+    paid_month: Decimal
+    failed_30d: int
+    settled_30d: int
+    running: list[RunningBatch]
+    #: (batch, why it is paused, in the user's language)
+    paused: list[tuple[Batch, str]]
+    low_channels: list[AccountBalances]
+    chart: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failure_rate(self) -> Decimal | None:
+        if not self.settled_30d:
+            return None
+        return Decimal(self.failed_30d) / Decimal(self.settled_30d)
+
+
+def account_balances(public_key: str) -> AccountBalances:
+    """XLM and USDC of one account, read from the network (raises on network failure)."""
+    info = network.client().account(public_key)
+    if info is None:
+        return AccountBalances(public_key, False, None, None)
+    asset = network.usdc_asset()
+    line = info.trustline(asset.code, asset.issuer or "")
+    return AccountBalances(
+        public_key, True, info.native_balance, line.balance if line is not None else None
+    )
+
+
+def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+def paid_per_day(
+    organization: Organization, *, today: dt.date, tz: dt.tzinfo, days: int = CHART_DAYS
+) -> dict[str, Any]:
+    """USDC paid per local day over the last `days` days (today included), zeros kept."""
+    first = today - dt.timedelta(days=days - 1)
+    rows = (
+        Payout.objects.filter(
+            organization=organization,
+            status=Payout.Status.PAID,
+            paid_at__gte=_local_midnight(first, tz),
+        )
+        .annotate(day=TruncDate("paid_at", tzinfo=tz))
+        .values("day")
+        .annotate(total=Sum("amount"))
+    )
+    totals = {r["day"]: Decimal(r["total"] or 0) for r in rows}
+    labels, values = [], []
+    for i in range(days):
+        day = first + dt.timedelta(days=i)
+        labels.append(day.strftime("%d/%m"))
+        # JSON for the chart only: two decimals as text, never a float computed here.
+        values.append(str(totals.get(day, Decimal(0)).quantize(Decimal("0.01"))))
+    return {"labels": labels, "values": values}
+
+
+def home_summary(organization: Organization, *, now: dt.datetime | None = None) -> HomeSummary:
+    """Everything the Inicio page shows, for one organization."""
+    now = now or timezone.now()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    today = timezone.localtime(now, tz).date()
+    week_start = _local_midnight(today - dt.timedelta(days=today.weekday()), tz)
+    month_start = _local_midnight(today.replace(day=1), tz)
+    since_30d = now - dt.timedelta(days=30)
+    paid = Payout.objects.filter(organization=organization, status=Payout.Status.PAID)
+    sums = paid.filter(paid_at__gte=min(week_start, month_start)).aggregate(
+        week=Sum("amount", filter=Q(paid_at__gte=week_start)),
+        month=Sum("amount", filter=Q(paid_at__gte=month_start)),
+    )
+    settled = Payout.objects.filter(organization=organization, updated_at__gte=since_30d).aggregate(
+        failed=Count("id", filter=Q(status=Payout.Status.FAILED)),
+        settled=Count("id", filter=Q(status__in=[Payout.Status.FAILED, Payout.Status.PAID])),
+    )
+    running_batches = list(
+        Batch.objects.filter(organization=organization, status__in=RUNNING_STATUSES).order_by(
+            "-created_at"
+        )[:20]
+    )
+    counts: dict[int, dict[str, int]] = {b.pk: {} for b in running_batches}
+    for row in (
+        Payout.objects.filter(batch__in=running_batches)
+        .values("batch_id", "status")
+        .annotate(n=Count("id"))
+    ):
+        counts[row["batch_id"]][row["status"]] = row["n"]
+    running = [
+        RunningBatch(
+            batch=b,
+            paid=counts[b.pk].get(Payout.Status.PAID, 0),
+            failed=counts[b.pk].get(Payout.Status.FAILED, 0),
+            in_flight=counts[b.pk].get(Payout.Status.IN_FLIGHT, 0),
+            lines=b.line_count,
+        )
+        for b in running_batches
+    ]
+    wallet: AccountBalances | None = None
+    low_channels: list[AccountBalances] = []
+    network_error = ""
+    try:
+        wallet = account_balances(organization.wallet_public_key)
+        for channel in ChannelAccount.objects.filter(organization=organization, disabled=False):
+            balances = account_balances(channel.public_key)
+            if balances.xlm is None or balances.xlm < CHANNEL_LOW_XLM:
+                low_channels.append(balances)
+    except Exception as exc:  # the network is down or unreachable: the page still shows
+        network_error = type(exc).__name__
+    return HomeSummary(
+        wallet=wallet,
+        network_error=network_error,
+        in_flight=reserved_amount(organization),
+        paid_week=Decimal(sums["week"] or 0),
+        paid_month=Decimal(sums["month"] or 0),
+        failed_30d=settled["failed"],
+        settled_30d=settled["settled"],
+        running=running,
+        paused=[
+            (r.batch, message_for(r.batch.pause_code) if r.batch.pause_code else "")
+            for r in running
+            if r.batch.status == Batch.Status.PAUSED
+        ],
+        low_channels=low_channels,
+        chart=paid_per_day(organization, today=today, tz=tz),
+    )
+
+
+@dataclass(frozen=True)
+class WalletPage:
+    wallet: AccountBalances | None
+    channels: list[AccountBalances]
+    payments: list[AccountPayment]
+    network_error: str
+
+
+def wallet_page(organization: Organization) -> WalletPage:
+    """The organization's wallet and channels with their balances, and recent payments."""
+    keys = list(
+        ChannelAccount.objects.filter(organization=organization, disabled=False)
+        .order_by("pk")
+        .values_list("public_key", flat=True)
+    )
+    try:
+        wallet = account_balances(organization.wallet_public_key)
+        channels = [account_balances(k) for k in keys]
+        payments = network.client().recent_payments(organization.wallet_public_key, limit=15)
+    except Exception as exc:  # shown as "the network did not answer"
+        return WalletPage(None, [AccountBalances(k, False, None, None) for k in keys], [], type(exc).__name__)
+    return WalletPage(wallet, channels, payments, "")

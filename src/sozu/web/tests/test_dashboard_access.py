@@ -1,0 +1,212 @@
+"""Signing in, organization choice, permissions, step-up and isolation, through the test client."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from sozu.audit.models import AuditEvent
+from sozu.audit.services import Entry, audit_record
+from sozu.orgs.models import Organization
+from sozu.web.tests.helpers import PASSWORD, TOTP_SECRET, org, staff, totp_code
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD_PAGES = ["web:home", "orgs:wallet", "audit:events", "orgs:settings", "audit:verify"]
+
+
+def sign_in(client: Client, email: str, *, totp_secret: str | None = None) -> None:
+    """The real sign-in: email + password, then the authenticator code when there is one."""
+    r = client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
+    assert r.status_code == 302, r.content[:500]
+    if totp_secret:
+        assert r["Location"] == reverse("mfa_authenticate")
+        r = client.post(reverse("mfa_authenticate"), {"code": totp_code(totp_secret)})
+        assert r.status_code == 302, r.content[:500]
+    assert r["Location"] == reverse("web:home")
+
+
+def test_root_sends_anonymous_visitors_to_sign_in() -> None:
+    client = Client()
+    r = client.get("/", follow=True)
+    assert r.redirect_chain[-1][0].startswith(reverse("account_login"))
+    page = r.content.decode()
+    assert "Iniciar sesión" in page
+    assert "Registrarse" not in page and "signup" not in page  # no public sign-up
+    assert client.get("/cuenta/signup/").status_code in (403, 404, 200)  # closed page at most
+    assert "cerrado" in client.get("/cuenta/signup/").content.decode().lower()
+
+
+def test_every_page_has_csp_and_frame_headers() -> None:
+    m = staff(org(), "viewer")
+    client = Client()
+    for response in (client.get(reverse("account_login")), client.get("/api/v1/openapi.json")):
+        csp = response["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert response["X-Frame-Options"] == "DENY"
+    client.force_login(m.user)
+    r = client.get(reverse("web:home"))
+    assert r.status_code == 200
+    assert "Content-Security-Policy" in r
+    assert "<script>" not in r.content.decode()  # every script is a static file
+
+
+def test_password_and_totp_sign_in_lands_on_the_only_organization() -> None:
+    o = org(name="Asociación Manos Unidas")
+    m = staff(o, "approver", totp_secret=TOTP_SECRET)
+    client = Client()
+    sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    r = client.get(reverse("web:home"))
+    assert r.status_code == 200
+    assert "Asociación Manos Unidas" in r.content.decode()
+
+
+def test_a_wrong_totp_code_does_not_sign_in() -> None:
+    m = staff(org(), "approver", totp_secret=TOTP_SECRET)
+    client = Client()
+    r = client.post(reverse("account_login"), {"login": m.user.email, "password": PASSWORD})
+    assert r["Location"] == reverse("mfa_authenticate")
+    wrong = f"{(int(totp_code(TOTP_SECRET)) + 1) % 1_000_000:06d}"
+    r = client.post(reverse("mfa_authenticate"), {"code": wrong})
+    assert r.status_code == 200  # the form again, with its error
+    r = client.get(reverse("web:home"))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("account_login"))
+
+
+def test_failed_sign_ins_are_rate_limited() -> None:
+    m = staff(org(), "viewer")
+    client = Client()
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": m.user.email, "password": "wrong"})
+    r = client.post(reverse("account_login"), {"login": m.user.email, "password": PASSWORD})
+    assert r.status_code in (200, 429)  # refused even with the right password
+    assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_a_member_of_two_organizations_chooses_one() -> None:
+    a, b = org(name="Org Alfa"), org(name="Org Beta")
+    m = staff(a, "viewer")
+    staff(b, "operator", email=m.user.email)
+    m.user.refresh_from_db()
+    client = Client()
+    client.force_login(m.user)
+    r = client.get(reverse("web:home"))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("orgs:switch"))
+    page = client.get(reverse("orgs:switch")).content.decode()
+    assert "Org Alfa" in page and "Org Beta" in page
+    r = client.post(reverse("orgs:switch"), {"organization": b.pk})
+    assert r["Location"] == reverse("web:home")
+    assert "Org Beta" in client.get(reverse("web:home")).content.decode()
+
+
+def test_switching_to_an_organization_one_is_not_a_member_of_answers_404() -> None:
+    mine, other = org(), org()
+    m = staff(mine, "owner")
+    client = Client()
+    client.force_login(m.user)
+    assert client.post(reverse("orgs:switch"), {"organization": other.pk}).status_code == 404
+    assert client.post(reverse("orgs:switch"), {"organization": 999999}).status_code == 404
+
+
+def test_pages_show_only_the_current_organizations_data() -> None:
+    mine, other = org(), org()
+    audit_record(
+        organization_id=other.pk, entry=Entry("user:9", "secret.thing", "batch", 4242)
+    )
+    m = staff(mine, "viewer")
+    client = Client()
+    client.force_login(m.user)
+    for name in DASHBOARD_PAGES:
+        r = client.get(reverse(name))
+        assert r.status_code == 200, name
+        body = r.content.decode()
+        assert other.wallet_public_key not in body, name
+        assert other.name not in body and "secret.thing" not in body, name
+    export = b"".join(client.get(reverse("audit:export")).streaming_content).decode()
+    assert "secret.thing" not in export
+    assert "member.added" in export  # its own events are there
+
+
+def test_viewer_cannot_change_settings_and_gets_403() -> None:
+    o = org()
+    m = staff(o, "viewer", totp_secret=TOTP_SECRET)
+    client = Client()
+    sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    r = client.post(reverse("orgs:settings-2fa"), {"require_2fa": "on"})
+    assert r.status_code == 403
+    o.refresh_from_db()
+    assert o.require_2fa is False
+
+
+def test_owner_changes_a_setting_with_a_fresh_second_factor_and_it_is_audited() -> None:
+    o = org()
+    m = staff(o, "owner", totp_secret=TOTP_SECRET)
+    client = Client(HTTP_USER_AGENT="Firefox de prueba", REMOTE_ADDR="203.0.113.7")
+    sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    r = client.post(reverse("orgs:settings-2fa"), {"require_2fa": "on"})
+    assert r.status_code == 302 and r["Location"] == reverse("orgs:settings")
+    o.refresh_from_db()
+    assert o.require_2fa is True
+    ev = AuditEvent.objects.get(organization=o, action="organization.require_2fa_changed")
+    assert ev.actor == f"user:{m.user.pk}:{m.user.email}"
+    assert ev.data["ip"] == "203.0.113.7" and ev.data["user_agent"] == "Firefox de prueba"
+
+
+def test_step_up_asks_for_the_second_factor_again_after_five_minutes() -> None:
+    o = org()
+    m = staff(o, "owner", totp_secret=TOTP_SECRET)
+    client = Client()
+    start = dt.datetime(2026, 12, 4, 15, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        r = client.post(reverse("orgs:settings-2fa"), {"require_2fa": "on"})
+        assert r.status_code == 302
+        assert r["Location"].startswith(reverse("mfa_reauthenticate"))
+        o.refresh_from_db()
+        assert o.require_2fa is False  # nothing changed yet
+        # Confirming with the authenticator replays the kept request.
+        r = client.post(r["Location"], {"code": totp_code(TOTP_SECRET)})
+        assert r.status_code == 302
+    o.refresh_from_db()
+    assert o.require_2fa is True
+
+
+def test_an_organization_requiring_2fa_sends_members_without_it_to_set_it_up() -> None:
+    o = org(require_2fa=True)
+    m = staff(o, "operator")
+    client = Client()
+    client.force_login(m.user)
+    r = client.get(reverse("web:home"))
+    assert r.status_code == 302 and r["Location"] == reverse("mfa_index")
+    assert client.get(reverse("mfa_index")).status_code == 200
+
+
+def test_idle_sessions_expire_after_thirty_minutes() -> None:
+    m = staff(org(), "viewer")
+    client = Client()
+    start = dt.datetime(2026, 12, 4, 15, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        client.force_login(m.user)
+        assert client.get(reverse("web:home")).status_code == 200
+    with time_machine.travel(start + dt.timedelta(minutes=25), tick=False):
+        assert client.get(reverse("web:home")).status_code == 200  # activity extends it
+    with time_machine.travel(start + dt.timedelta(minutes=56), tick=False):
+        r = client.get(reverse("web:home"))
+        assert r.status_code == 302 and r["Location"].startswith(reverse("account_login"))
+
+
+def test_no_page_shows_a_secret_seed() -> None:
+    o: Organization = org()
+    m = staff(o, "owner")
+    client = Client()
+    client.force_login(m.user)
+    for name in DASHBOARD_PAGES:
+        body = client.get(reverse(name)).content.decode()
+        assert "secret" not in body.lower() or "secret" in "clave secreta"  # no seed shown
+        assert not any(word.startswith("S") and len(word) == 56 for word in body.split())
