@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("sozu.web.urls")),
     path("", include("sozu.orgs.urls")),
     path("", include("sozu.audit.urls")),
+    path("", include("sozu.disbursements.urls_batches")),
+    path("", include("sozu.disbursements.urls_payouts")),
 ]
