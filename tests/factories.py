@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -9,7 +10,7 @@ from stellar_sdk import Keypair
 
 from sozu.beneficiaries.identity import cuil_check_digit
 from sozu.beneficiaries.models import Beneficiary
-from sozu.disbursements.models import Batch
+from sozu.disbursements.models import Batch, Payout
 from sozu.orgs.models import Organization
 
 
@@ -58,6 +59,17 @@ class BatchFactory(factory.django.DjangoModelFactory[Batch]):
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Lote {n}")
+    created_by = "user:1"
+
+
+class PayoutFactory(factory.django.DjangoModelFactory[Payout]):
+    class Meta:
+        model = Payout
+
+    organization = factory.SubFactory(OrganizationFactory)
+    destination = factory.LazyFunction(random_address)
+    amount = Decimal("10")
+    status = Payout.Status.PAID
     created_by = "user:1"
 
 

@@ -15,6 +15,7 @@ from sozu.beneficiaries.services.attachments import (
     MAX_ATTACHMENT_BYTES,
     beneficiary_attachment_add,
 )
+from sozu.beneficiaries.services.payouts import beneficiary_payout_create
 from sozu.beneficiaries.services.readiness import beneficiary_refresh_readiness
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "beneficiary_attachment_add",
     "beneficiary_create",
     "beneficiary_deactivate",
+    "beneficiary_payout_create",
     "beneficiary_reactivate",
     "beneficiary_refresh_readiness",
     "beneficiary_reject",

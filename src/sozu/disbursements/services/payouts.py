@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -18,8 +19,18 @@ from sozu.orgs.models import Organization
 P = Payout.Status
 
 
-def payout_create(*, organization: Organization, data: dict[str, Any], actor: str) -> Payout:
-    """A queued single payout, after the same checks as a batch line and the funds check."""
+def payout_create(
+    *,
+    organization: Organization,
+    data: dict[str, Any],
+    actor: str,
+    on_created: Callable[[Payout], None] | None = None,
+) -> Payout:
+    """A queued single payout, after the same checks as a batch line and the funds check.
+
+    `on_created` runs inside the transaction that creates the payout: what it writes (e.g.
+    the answer to an idempotency key) is committed together with the payout, or not at all.
+    """
     try:
         (spec,) = validate_lines(organization_id=organization.pk, rows=[(1, data)], max_lines=1)
     except SozuError as exc:
@@ -58,6 +69,8 @@ def payout_create(*, organization: Organization, data: dict[str, Any], actor: st
                 {"destination": spec.destination, "amount": str(spec.amount)},
             ),
         )
+        if on_created is not None:
+            on_created(payout)
     return payout
 
 
