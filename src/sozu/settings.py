@@ -108,7 +108,9 @@ STATIC_ROOT = VAR_DIR / "static"
 # --- Dashboard (issue 11): static files, staff accounts, sessions, security headers ---------
 #: Front-end packages pinned in package.json, installed by bin/setup (`npm ci`) into
 #: node_modules; served from there under static/vendor/ (never copied into the repository).
-NODE_MODULES_DIR = Path(os.environ.get("SOZU_NODE_MODULES", BASE_DIR.parent.parent / "node_modules"))
+NODE_MODULES_DIR = Path(
+    os.environ.get("SOZU_NODE_MODULES", BASE_DIR.parent.parent / "node_modules")
+)
 STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),
     ("vendor/chart.js", NODE_MODULES_DIR / "chart.js" / "dist"),

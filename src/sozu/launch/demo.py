@@ -74,3 +74,91 @@ def demo_ensure(*, var_dir: Path, actor: str) -> Demo:
             )
     beneficiaries = list(Beneficiary.objects.filter(organization=org).order_by("pk"))
     return Demo(org, created, key_path, api_key, beneficiaries)
+
+
+# --- demo staff for the dashboard (issue 11) -------------------------------------------------
+STAFF_FILE = "demo-staff.json"
+#: (email, role, with an authenticator app): the approver signs in with a TOTP code, as
+#: approving and executing payments needs a second factor.
+DEMO_STAFF = (
+    ("owner@demo.sozu.local", "owner", False),
+    ("operator@demo.sozu.local", "operator", False),
+    ("approver@demo.sozu.local", "approver", True),
+)
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    email: str
+    role: str
+    #: Made at random on this machine, kept in VAR_DIR/demo-staff.json (mode 0600): local only.
+    password: str
+    #: Base32 secret for an authenticator app (or the `sozu` test helpers), or "".
+    totp_secret: str
+
+    def otpauth_uri(self) -> str:
+        from urllib.parse import quote
+
+        return (
+            f"otpauth://totp/Sozu:{quote(self.email)}?secret={self.totp_secret}&issuer=Sozu"
+            if self.totp_secret
+            else ""
+        )
+
+
+def demo_staff_ensure(*, organization: Organization, var_dir: Path, actor: str) -> list[DemoStaff]:
+    """The demo's owner, operator and approver accounts; the same ones on every start."""
+    import json
+    import secrets
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+
+    from sozu.orgs.services import staff_membership_create
+
+    path = var_dir / STAFF_FILE
+    known: dict[str, dict[str, str]] = {}
+    if path.exists():
+        known = {s["email"]: s for s in json.loads(path.read_text())}
+    people = []
+    for email, role, with_totp in DEMO_STAFF:
+        saved = known.get(email, {})
+        user = get_user_model().objects.filter(email__iexact=email).first()
+        password = saved.get("password") if user is not None else None
+        if not password:
+            password = "demo-" + secrets.token_urlsafe(9)
+            staff_membership_create(
+                organization=organization, email=email, role=role, password=password, actor=actor
+            )
+            user = get_user_model().objects.get(email__iexact=email)
+        secret = saved.get("totp_secret", "") if with_totp else ""
+        if with_totp:
+            has = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            if not has or not secret:
+                Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+                secret = generate_totp_secret()
+                TOTP.activate(user, secret)
+                if not Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.RECOVERY_CODES
+                ).exists():
+                    RecoveryCodes.activate(user)
+        people.append(DemoStaff(email, role, password, secret))
+    write_private(
+        path,
+        json.dumps(
+            [
+                {
+                    "email": p.email,
+                    "role": p.role,
+                    "password": p.password,
+                    "totp_secret": p.totp_secret,
+                }
+                for p in people
+            ],
+            indent=2,
+        )
+        + "\n",
+    )
+    return people

@@ -1,4 +1,4 @@
-"""Who may do what in an organization: ONE table of role × action, used by every view.
+"""Who may do what in an organization: ONE table of role by action, used by every view.
 
 Views declare the action they perform::
 
@@ -33,6 +33,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ from sozu.orgs.models import Membership, Organization
 
 Role = Membership.Role
 M = TypeVar("M", bound=Model)
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class Action(StrEnum):
@@ -127,7 +128,7 @@ def has_second_factor(user: Any) -> bool:
 
 def second_factor_age(request: HttpRequest) -> float | None:
     """Seconds since this session last gave a second factor (sign-in or step-up), or None."""
-    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    records = get_authentication_records(request, request.user)
     times = [r["at"] for r in records if r.get("method") == "mfa" and "at" in r]
     if not times:
         return None
@@ -168,7 +169,7 @@ def org_member_required(
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership: Membership | None = getattr(request, "membership", None)

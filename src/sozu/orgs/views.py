@@ -31,7 +31,7 @@ def switch(request: HttpRequest) -> HttpResponse:
     """Choose the organization to work in (only those the person is a member of)."""
     memberships = list(
         Membership.objects.select_related("organization")
-        .filter(user=request.user)
+        .filter(user_id=request.user.pk or 0)
         .order_by("organization__name")
     )
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -46,9 +46,7 @@ def switch(request: HttpRequest) -> HttpResponse:
             raise Http404  # not a member: the same answer as an organization that does not exist
         request.session[SESSION_ORG_KEY] = chosen.organization_id
         return redirect(next_url or "web:home")
-    return render(
-        request, "orgs/switch.html", {"memberships": memberships, "next": next_url}
-    )
+    return render(request, "orgs/switch.html", {"memberships": memberships, "next": next_url})
 
 
 @org_member_required(Action.VIEW)

@@ -201,12 +201,14 @@ class HorizonClient:
         """The account's latest payments (newest first); empty if the account does not exist."""
         data = self._timed(
             "account_payments",
-            lambda: self.server.payments()
-            .for_account(address)
-            .order(desc=True)
-            .limit(limit)
-            .include_failed(True)
-            .call(),
+            lambda: (
+                self.server.payments()
+                .for_account(address)
+                .order(desc=True)
+                .limit(limit)
+                .include_failed(True)
+                .call()
+            ),
         )
         if data is None:
             return []

@@ -19,5 +19,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.SOZU_CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Content-Security-Policy", settings.SOZU_CONTENT_SECURITY_POLICY
+        )
         return response

@@ -204,5 +204,7 @@ def wallet_page(organization: Organization) -> WalletPage:
         channels = [account_balances(k) for k in keys]
         payments = network.client().recent_payments(organization.wallet_public_key, limit=15)
     except Exception as exc:  # shown as "the network did not answer"
-        return WalletPage(None, [AccountBalances(k, False, None, None) for k in keys], [], type(exc).__name__)
+        return WalletPage(
+            None, [AccountBalances(k, False, None, None) for k in keys], [], type(exc).__name__
+        )
     return WalletPage(wallet, channels, payments, "")

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import socket
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -23,7 +24,7 @@ from django.core.management.base import CommandParser
 from django.db import connections
 
 from sozu.disbursements.services.checks import wallet_usdc_balance
-from sozu.launch.demo import Demo, demo_ensure
+from sozu.launch.demo import Demo, DemoStaff, demo_ensure, demo_staff_ensure
 from sozu.launch.processes import (
     Children,
     LaunchError,
@@ -37,6 +38,28 @@ from sozu.orgs.management.base import SozuCommand, money, operator, stop_on_sign
 from sozu.stellar import network
 from sozu.stellar.transactions import is_local_network
 
+
+def web_server_argv(host: str, port: int, *, dev: bool, workers: int) -> list[str]:
+    """gunicorn serving the site (whitenoise serves the static files); runserver with --dev."""
+    if dev:
+        return sozu_argv("runserver", "--noreload", "--insecure", f"{host}:{port}")
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "sozu.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(max(1, workers)),
+        "--graceful-timeout",
+        "8",
+        "--access-logfile",
+        "-",
+    ]
+
+
 #: Seconds each child may take to come up.
 LOCALNET_START_TIMEOUT = 60.0
 WEB_START_TIMEOUT = 60.0
@@ -47,7 +70,8 @@ WORKER_STOP_TIMEOUT = 60.0
 class Command(SozuCommand):
     help = (
         "Run the whole platform: the local Stellar network (unless HORIZON_URL points "
-        "elsewhere), the payment worker and the web server (API and admin). Made for a fresh "
+        "elsewhere), the payment worker and the web server (gunicorn: dashboard, API and "
+        "admin; Django's development server with --dev). Made for a fresh "
         "machine: migrates the database and creates a demo organization the first time. "
         "Set SOZU_ADMIN_PASSWORD to also create an admin user."
     )
@@ -62,6 +86,14 @@ class Command(SozuCommand):
         )
         parser.add_argument(
             "--localnet-port", type=int, default=8000, help="local network (default 8000)"
+        )
+        parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="Django's development server instead of gunicorn (never in production)",
+        )
+        parser.add_argument(
+            "--workers", type=int, default=2, help="gunicorn worker processes (default 2)"
         )
         parser.add_argument(
             "--no-localnet",
@@ -97,6 +129,15 @@ class Command(SozuCommand):
                 self.note(f"Database ready ({settings.DATABASES['default']['ENGINE']}).")
                 admin = self._admin()
                 demo = self._demo(var_dir)
+                staff = (
+                    demo_staff_ensure(
+                        organization=demo.organization, var_dir=var_dir, actor=operator()
+                    )
+                    if demo is not None
+                    else []
+                )
+                if not options["dev"]:
+                    call_command("collectstatic", interactive=False, verbosity=0)
                 connections.close_all()  # the children open their own
                 children.spawn(
                     "worker",
@@ -106,7 +147,7 @@ class Command(SozuCommand):
                 host, port = options["host"], options["port"]
                 web = children.spawn(
                     "web",
-                    sozu_argv("runserver", "--noreload", "--insecure", f"{host}:{port}"),
+                    web_server_argv(host, port, dev=options["dev"], workers=options["workers"]),
                     stop_timeout=10,
                 )
                 shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -117,6 +158,7 @@ class Command(SozuCommand):
                     child=web,
                     stopping=stopping.is_set,
                 )
+                self._staff = staff
                 self._banner(base, plan, var_dir, admin, demo)
                 ready.set()
                 while not stopping.wait(0.5):
@@ -224,6 +266,7 @@ class Command(SozuCommand):
         admin_note = f"(user “{admin}”)" if admin else "(set SOZU_ADMIN_PASSWORD to create a user)"
         self.say("")
         self.say("Sozu is running.")
+        self.say(f"  Dashboard {base}/")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
         self.say(f"  Admin     {base}/admin/  {admin_note}")
@@ -252,5 +295,23 @@ class Command(SozuCommand):
                 self.say(f"    -d '{body}'")
                 self.say(f"  or: sozu payout {b.stellar_address} 25.00 --org {org.slug}")
         self.say("")
+        self._staff_banner(base, var_dir, getattr(self, "_staff", []))
+        self.say("")
         self.say("Ctrl-C stops everything.")
+        self.stdout.flush()
+
+    def _staff_banner(self, base: str, var_dir: Path, staff: list[DemoStaff]) -> None:
+        """The demo staff accounts and what each needs to sign in (this machine only)."""
+        if not staff:
+            return
+        self.say(
+            f"Dashboard {base}/ — demo staff (local only; also in {var_dir / 'demo-staff.json'}):"
+        )
+        for person in staff:
+            self.say(f"  {person.role:<9} {person.email}  password: {person.password}")
+            if person.totp_secret:
+                self.say(
+                    f"            authenticator app secret: {person.totp_secret}  "
+                    f"(or: sozu totp {person.email})"
+                )
         self.stdout.flush()

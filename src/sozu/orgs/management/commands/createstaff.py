@@ -34,7 +34,7 @@ class Command(SozuCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         org = organization_by_slug(options["org"])
         password = options["password"]
-        if password == "-":
+        if password == "-":  # noqa: S105 - the "read it from the environment" marker
             password = os.environ.get("SOZU_STAFF_PASSWORD") or None
         membership, created = staff_membership_create(
             organization=org,
