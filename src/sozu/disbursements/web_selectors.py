@@ -102,6 +102,8 @@ class PayoutFilters:
     date_to: date | None = None
     #: "single" (no batch) or "batch" (a line of any batch), empty for both.
     kind: str = ""
+    #: Part of the beneficiary's name, or the start of the destination address.
+    search: str = ""
 
 
 def _day_start(day: date) -> datetime:
@@ -121,6 +123,11 @@ def payout_list(*, organization: Organization, filters: PayoutFilters) -> QueryS
         qs = qs.filter(batch__isnull=True)
     elif filters.kind == "batch":
         qs = qs.filter(batch__isnull=False)
+    if filters.search:
+        qs = qs.filter(
+            Q(beneficiary__full_name__icontains=filters.search)
+            | Q(destination__startswith=filters.search.upper())
+        )
     if filters.date_from:
         qs = qs.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
