@@ -177,8 +177,11 @@ def batch_cancel(*, organization: Organization, batch_id: int, actor: str) -> Ba
             entry=Entry(actor, "batch.lines_cancelled", "batch", batch.pk, {"lines": n}),
         )
         if not batch_finalize(batch, actor):
+            if batch.status == B.VALIDATED:
+                # Never released to the engine: no line can be in flight, the batch is over.
+                _set_status(batch, B.CANCELLED, actor, "cancelled", lines=n)
             # Lines still in flight: pause so nothing new is packed until they settle.
-            if batch.status == B.EXECUTING:
+            elif batch.status == B.EXECUTING:
                 _set_status(batch, B.PAUSED, actor, "paused", code="cancelling")
                 Batch.objects.filter(pk=batch.pk).update(pause_code="cancelling")
     return batch

@@ -46,7 +46,12 @@ from sozu.disbursements.web_selectors import (
     batch_progress,
 )
 from sozu.errors import SozuError
-from sozu.orgs.permissions import Action, current_organization, get_for_org_or_404, org_member_required
+from sozu.orgs.permissions import (
+    Action,
+    current_organization,
+    get_for_org_or_404,
+    org_member_required,
+)
 
 TEMPLATE_DETAIL = "disbursements/batch_detail.html"
 TEMPLATE_NEW = "disbursements/batch_new.html"
@@ -160,7 +165,6 @@ def batch_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def batch_pick(request: HttpRequest) -> HttpResponse:
     """Build a batch from approved beneficiaries: tick, type amounts, then the same preview."""
-    org = current_organization(request)
     search = str(request.GET.get("q", "")).strip()[:100]
     if request.method == "POST":
         default = str(request.POST.get("default_amount", "")).strip()
@@ -184,7 +188,9 @@ def _render_pick(
     request: HttpRequest, *, search: str, error: str = "", status: int = 200
 ) -> HttpResponse:
     org = current_organization(request)
-    page = paginate(request, approved_beneficiaries(organization=org, search=search), PICK_PAGE_SIZE)
+    page = paginate(
+        request, approved_beneficiaries(organization=org, search=search), PICK_PAGE_SIZE
+    )
     return render(
         request,
         "disbursements/batch_pick.html",
@@ -283,9 +289,7 @@ def batch_submit(request: HttpRequest, batch_id: int) -> HttpResponse:
             scheduled_for=_scheduled_for(str(request.POST.get("scheduled_for", ""))),
         )
 
-    return act(
-        request, run, done=_("Sent for approval."), back="batches:detail", batch_id=batch.pk
-    )
+    return act(request, run, done=_("Sent for approval."), back="batches:detail", batch_id=batch.pk)
 
 
 @org_member_required(Action.APPROVE_BATCH)

@@ -60,9 +60,7 @@ class PayoutFilterForm(forms.Form):
         choices=[("", _("All")), ("single", _("Single payouts")), ("batch", _("Batch lines"))],
     )
     batch = forms.IntegerField(label=_("Batch #"), required=False, min_value=1)
-    beneficiary = forms.IntegerField(
-        required=False, min_value=1, widget=forms.HiddenInput
-    )
+    beneficiary = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0003_membership_require_2fa'),
-        ('orgs', '0006_batch_approvals_required'),
+        ("orgs", "0003_membership_require_2fa"),
+        ("orgs", "0006_batch_approvals_required"),
     ]
 
-    operations = [
-    ]
+    operations = []
