@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("sozu.audit.urls")),
     path("", include("sozu.disbursements.urls_batches")),
     path("", include("sozu.disbursements.urls_payouts")),
+    path("", include("sozu.orgs.settings_urls")),
 ]

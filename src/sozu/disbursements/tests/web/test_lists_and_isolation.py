@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def add_rows(o: Organization, n: int) -> Batch:
     """A batch of n lines to n beneficiaries, half paid (with a hash), and n single payouts."""
-    batch = BatchFactory(organization=o, line_count=n, total_amount=Decimal(n))
+    batch = BatchFactory.create(organization=o, line_count=n, total_amount=Decimal(n))
     people = BeneficiaryFactory.create_batch(n, organization=o)
     rows = []
     for i, b in enumerate(people):
@@ -105,8 +105,8 @@ def test_payouts_are_filtered_by_status_kind_and_batch():
 def test_another_organizations_batch_and_payout_answer_404():
     mine, other = org(), org()
     theirs = add_rows(other, 2)
-    their_payout = theirs.lines.first()
-    b = BeneficiaryFactory(organization=other)
+    their_payout = theirs.lines.get(line_number=1)
+    b = BeneficiaryFactory.create(organization=other)
     client = Client()
     client.force_login(staff(mine, "operator", totp_secret=TOTP_SECRET).user)
     gets = [
@@ -129,9 +129,9 @@ def test_another_organizations_batch_and_payout_answer_404():
 
 def test_a_beneficiary_of_another_org_is_not_in_the_picking_list():
     mine, other = org(), org()
-    BeneficiaryFactory(organization=mine, full_name="Ana Mía")
-    BeneficiaryFactory(organization=other, full_name="Berta Ajena")
-    BeneficiaryFactory(organization=mine, full_name="Carla Pendiente", status="applied")
+    BeneficiaryFactory.create(organization=mine, full_name="Ana Mía")
+    BeneficiaryFactory.create(organization=other, full_name="Berta Ajena")
+    BeneficiaryFactory.create(organization=mine, full_name="Carla Pendiente", status="applied")
     body = operator(mine).get(reverse("batches:pick")).content.decode()
     assert "Ana Mía" in body
     assert "Berta Ajena" not in body and "Carla Pendiente" not in body

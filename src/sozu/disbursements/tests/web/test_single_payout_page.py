@@ -24,7 +24,9 @@ def form_key(page: str) -> str:
 
 
 def test_submitting_the_same_form_twice_pays_once_on_chain(org, recipient, net_settings):
-    ana = BeneficiaryFactory(organization=org, full_name="Ana Quispe", stellar_address=recipient())
+    ana = BeneficiaryFactory.create(
+        organization=org, full_name="Ana Quispe", stellar_address=recipient()
+    )
     client, _ = signed_in(org, "operator")
     before = usdc_balance(net_settings, ana.stellar_address)
     url = reverse("payouts:new", args=[ana.pk])
@@ -59,7 +61,7 @@ def test_submitting_the_same_form_twice_pays_once_on_chain(org, recipient, net_s
 
 
 def test_a_bad_amount_is_explained_and_nothing_is_created(org, recipient):
-    ana = BeneficiaryFactory(organization=org, stellar_address=recipient())
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
     client, _ = signed_in(org, "approver")
     url = reverse("payouts:new", args=[ana.pk])
     key = form_key(text(client.get(url)))
@@ -71,7 +73,7 @@ def test_a_bad_amount_is_explained_and_nothing_is_created(org, recipient):
 
 
 def test_a_viewer_cannot_pay(org, recipient):
-    ana = BeneficiaryFactory(organization=org, stellar_address=recipient())
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
     client, _ = signed_in(org, "viewer")
     url = reverse("payouts:new", args=[ana.pk])
     assert client.get(url).status_code == 403
