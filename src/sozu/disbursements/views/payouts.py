@@ -143,7 +143,7 @@ class SinglePayoutForm(forms.Form):
 def _threshold_needs_step_up(request: HttpRequest, amount: str) -> HttpResponse | None:
     """A single payout above the organization's threshold asks for a fresh second factor."""
     org = current_organization(request)
-    threshold = getattr(org, "step_up_payout_threshold", None)
+    threshold = org.step_up_payout_threshold
     if threshold is None:
         return None
     try:
