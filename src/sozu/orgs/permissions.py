@@ -148,7 +148,7 @@ def step_up_response(request: HttpRequest) -> HttpResponse | None:
     if has_fresh_second_factor(request):
         return None
     if not has_second_factor(request.user):
-        raise PermissionDenied(_("Esta acción requiere la verificación en dos pasos."))
+        raise PermissionDenied(_("This action needs two-step verification."))
     from allauth.account.internal.flows.reauthentication import suspend_request
 
     totp = Authenticator.objects.filter(
@@ -183,8 +183,8 @@ def org_member_required(
                 messages.warning(
                     request,
                     _(
-                        "%(org)s pide verificación en dos pasos a todo su equipo: "
-                        "activala para seguir."
+                        "%(org)s requires two-step verification of every member: "
+                        "set it up to continue."
                     )
                     % {"org": org.name},
                 )
@@ -192,10 +192,10 @@ def org_member_required(
             if not role_can(membership.role, action) or (
                 extra is not None and membership.role not in extra
             ):
-                raise PermissionDenied(_("Tu rol no permite esta acción."))
+                raise PermissionDenied(_("Your role does not allow this action."))
             if action in SECOND_FACTOR_ACTIONS and not has_second_factor(request.user):
                 raise PermissionDenied(
-                    _("Para aprobar o ejecutar pagos activá la verificación en dos pasos.")
+                    _("To approve or execute payments, set up two-step verification first.")
                 )
             if action in STEP_UP_ACTIONS:
                 response = step_up_response(request)

@@ -7,3 +7,6 @@ class WebConfig(AppConfig):
     name = "sozu.web"
     label = "web"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from sozu.web import signals  # noqa: F401 - connects the audit of sign-ins

@@ -22,13 +22,13 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem(_("Inicio"), "web:home", "home"),
-    NavItem(_("Beneficiarias"), "beneficiaries:list", "beneficiaries"),
-    NavItem(_("Lotes"), "batches:list", "batches"),
-    NavItem(_("Pagos"), "payouts:list", "payouts"),
-    NavItem(_("Billetera"), "orgs:wallet", "wallet"),
-    NavItem(_("Auditoría"), "audit:events", "audit"),
-    NavItem(_("Configuración"), "orgs:settings", "settings"),
+    NavItem(_("Home"), "web:home", "home"),
+    NavItem(_("Beneficiaries"), "beneficiaries:list", "beneficiaries"),
+    NavItem(_("Batches"), "batches:list", "batches"),
+    NavItem(_("Payouts"), "payouts:list", "payouts"),
+    NavItem(_("Wallet"), "orgs:wallet", "wallet"),
+    NavItem(_("Audit"), "audit:events", "audit"),
+    NavItem(_("Settings"), "orgs:settings", "settings"),
 )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from sozu.formatting import format_ars, format_usdc
 from sozu.web.explorer import explorer_tx_url
@@ -60,3 +63,12 @@ def percent(value: object, places: int = 0) -> str:
 def tx_url(tx_hash: object) -> str:
     """A transaction's page: stellar.expert on testnet/pubnet, the local network's own record."""
     return explorer_tx_url(str(tx_hash or ""))
+
+
+@register.filter
+def iso_datetime(value: object) -> datetime.datetime | None:
+    """An ISO 8601 text from Horizon as an aware datetime, for the `date` filter."""
+    parsed = parse_datetime(str(value or ""))
+    if parsed is None:
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, datetime.UTC)

@@ -35,7 +35,7 @@ def test_root_sends_anonymous_visitors_to_sign_in() -> None:
     r = client.get("/", follow=True)
     assert r.redirect_chain[-1][0].startswith(reverse("account_login"))
     page = r.content.decode()
-    assert "Iniciar sesión" in page
+    assert "Ingresar" in page and "¿Olvidaste tu contraseña?" in page
     assert "Registrarse" not in page and "signup" not in page  # no public sign-up
     assert client.get("/cuenta/signup/").status_code in (403, 404, 200)  # closed page at most
     assert "cerrado" in client.get("/cuenta/signup/").content.decode().lower()
@@ -208,3 +208,49 @@ def test_no_page_shows_a_secret_seed() -> None:
         body = client.get(reverse(name)).content.decode()
         assert "secret" not in body.lower() or "secret" in "clave secreta"  # no seed shown
         assert not any(word.startswith("S") and len(word) == 56 for word in body.split())
+
+
+def test_sign_in_and_out_are_audited_with_ip_and_browser() -> None:
+    o = org()
+    m = staff(o, "approver", totp_secret=TOTP_SECRET)
+    client = Client(HTTP_USER_AGENT="Chrome en el celu", REMOTE_ADDR="198.51.100.4")
+    sign_in(client, m.user.email, totp_secret=TOTP_SECRET)
+    client.post(reverse("account_logout"))
+    signed_in = AuditEvent.objects.get(organization=o, action="staff.signed_in")
+    assert signed_in.data["ip"] == "198.51.100.4"
+    assert signed_in.data["user_agent"] == "Chrome en el celu"
+    assert "totp" in signed_in.data["methods"] and "password" in signed_in.data["methods"]
+    assert AuditEvent.objects.filter(organization=o, action="staff.signed_out").count() == 1
+    page = client.get(reverse("account_login"))
+    assert page.status_code == 200
+
+
+def test_password_reset_by_email_sets_a_new_password() -> None:
+    from django.core import mail
+
+    m = staff(org(), "operator")
+    client = Client()
+    r = client.post(reverse("account_reset_password"), {"email": m.user.email})
+    assert r.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [m.user.email]
+    link = next(w for w in message.body.split() if "/cuenta/password/reset/key/" in w)
+    path = link.split("testserver", 1)[-1]
+    r = client.get(path, follow=True)
+    form_url = r.redirect_chain[-1][0] if r.redirect_chain else path
+    new = "otra-clave-nueva-y-larga-2026"
+    r = client.post(form_url, {"password1": new, "password2": new})
+    assert r.status_code == 302
+    m.user.refresh_from_db()
+    assert m.user.check_password(new)
+
+
+def test_pages_speak_english_when_the_browser_asks_for_it() -> None:
+    m = staff(org(), "viewer")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(m.user)
+    body = client.get(reverse("web:home")).content.decode()
+    assert "Paid this week" in body and "Pagado esta semana" not in body
+    body = Client(HTTP_ACCEPT_LANGUAGE="es-AR").get(reverse("account_login")).content.decode()
+    assert "¿Olvidaste tu contraseña?" in body

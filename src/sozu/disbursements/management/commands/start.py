@@ -55,8 +55,6 @@ def web_server_argv(host: str, port: int, *, dev: bool, workers: int) -> list[st
         str(max(1, workers)),
         "--graceful-timeout",
         "8",
-        "--access-logfile",
-        "-",
     ]
 
 
@@ -266,7 +264,8 @@ class Command(SozuCommand):
         admin_note = f"(user “{admin}”)" if admin else "(set SOZU_ADMIN_PASSWORD to create a user)"
         self.say("")
         self.say("Sozu is running.")
-        self.say(f"  Dashboard {base}/")
+        # A host name, not 127.0.0.1: browsers only allow passkeys on a domain (localhost is one).
+        self.say(f"  Dashboard {base.replace('//127.0.0.1:', '//localhost:')}/")
         self.say(f"  API       {base}/api/v1/")
         self.say(f"  OpenAPI   {base}/api/v1/openapi.json")
         self.say(f"  Admin     {base}/admin/  {admin_note}")
@@ -305,7 +304,8 @@ class Command(SozuCommand):
         if not staff:
             return
         self.say(
-            f"Dashboard {base}/ — demo staff (local only; also in {var_dir / 'demo-staff.json'}):"
+            "Demo staff of the dashboard (this machine only; also in "
+            f"{var_dir / 'demo-staff.json'}):"
         )
         for person in staff:
             self.say(f"  {person.role:<9} {person.email}  password: {person.password}")
