@@ -125,8 +125,8 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "import_nothing_to_save": (_("No row of the file can be saved."), 400),
     "import_changed": (
         _(
-            "The beneficiaries changed since the preview (%(detail)s); review the file "
-            "again before saving."
+            "The file or the organization's beneficiaries changed since the preview; "
+            "nothing was saved. Review the preview again before saving."
         ),
         409,
     ),

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
-from sozu.disbursements.models import Batch, Payout
+from sozu.disbursements.models import Batch, BatchApproval, Payout
 from sozu.errors import SozuError, message_for
 from sozu.orgs.models import Organization
 from sozu.stellar.amounts import format_amount
@@ -169,3 +169,8 @@ def batch_export_csv(*, batch: Batch) -> Iterator[str]:
             ]
         )
         yield buf.getvalue()
+
+
+def batch_approvals(*, batch: Batch) -> list[BatchApproval]:
+    """Every approval of the batch, live and voided (with why), oldest first."""
+    return list(BatchApproval.objects.filter(batch=batch).order_by("created_at", "pk"))

@@ -97,3 +97,24 @@ def beneficiary_attachment_add(
         attachment.file.delete(save=False)
         raise
     return attachment
+
+
+def beneficiary_attachment_remove(*, attachment: BeneficiaryAttachment, actor: str) -> None:
+    """Remove a document (uploaded by mistake); the audit keeps its name and checksum."""
+    with transaction.atomic():
+        att = BeneficiaryAttachment.objects.select_for_update().get(pk=attachment.pk)
+        beneficiary = att.beneficiary
+        audit_record(
+            organization_id=beneficiary.organization_id,
+            entry=Entry(
+                actor,
+                "beneficiary.attachment_removed",
+                "beneficiary",
+                beneficiary.pk,
+                {"attachment": att.pk, "name": att.original_name, "sha256": att.sha256},
+            ),
+        )
+        name = att.file.name
+        att.delete()
+    # The file goes only once the row is gone for good.
+    att.file.storage.delete(name)

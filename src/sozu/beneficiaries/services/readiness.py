@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from stellar_sdk import MuxedAccount
 
@@ -42,10 +46,13 @@ def beneficiary_refresh_readiness(*, beneficiary: Beneficiary, actor: str) -> Be
     A change of readiness is audited; a check that confirms what was known is not.
     """
     address = beneficiary.stellar_address
-    problem = readiness_problem(address)
+    return _store(beneficiary.pk, address, readiness_problem(address), actor)
+
+
+def _store(beneficiary_id: int, address: str, problem: str | None, actor: str) -> Beneficiary:
     now = timezone.now()
     with transaction.atomic():
-        b = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+        b = Beneficiary.objects.select_for_update().get(pk=beneficiary_id)
         if b.stellar_address != address:
             return b  # her address changed meanwhile: this answer is about the old one
         before = b.ready_to_receive
@@ -65,3 +72,49 @@ def beneficiary_refresh_readiness(*, beneficiary: Beneficiary, actor: str) -> Be
                 ),
             )
     return b
+
+
+def beneficiaries_refresh_readiness(
+    *,
+    organization_id: int,
+    actor: str,
+    beneficiary_ids: Iterable[int] | None = None,
+    limit: int = 500,
+    workers: int = 8,
+) -> int:
+    """Refresh several at once (the list's "refresh" button): those given, or the
+    organization's approved ones checked longest ago, at most `limit`; how many were refreshed.
+
+    The network is asked in parallel (reads only); the answers are then stored one short
+    transaction each. One that the network did not answer keeps its last answer.
+    """
+    qs = Beneficiary.objects.filter(organization_id=organization_id)
+    if beneficiary_ids is not None:
+        qs = qs.filter(pk__in=list(beneficiary_ids))
+    else:
+        qs = qs.filter(status=Beneficiary.Status.APPROVED)
+    rows = list(
+        qs.order_by(F("readiness_checked_at").asc(nulls_first=True), "pk").values_list(
+            "pk", "stellar_address"
+        )[:limit]
+    )
+    if not rows:
+        return 0
+
+    def ask(address: str) -> str | SozuError | None:
+        try:
+            return readiness_problem(address)
+        except SozuError as exc:
+            return exc
+
+    addresses = sorted({a for _, a in rows})
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addresses)))) as pool:
+        answers = dict(zip(addresses, pool.map(ask, addresses), strict=True))
+    refreshed = 0
+    for pk, address in rows:
+        answer = answers[address]
+        if isinstance(answer, SozuError):
+            continue
+        _store(pk, address, answer, actor)
+        refreshed += 1
+    return refreshed

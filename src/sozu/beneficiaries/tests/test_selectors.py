@@ -112,7 +112,7 @@ def test_the_list_runs_the_same_queries_for_5_or_50_rows() -> None:
 def _detail_queries(org: Organization, b: Beneficiary) -> int:
     with CaptureQueriesContext(connection) as ctx:
         d = beneficiary_detail(organization=org, beneficiary_id=b.pk)
-        shown = [
+        shown: list[tuple[object, ...]] = [
             (p.amount, p.status, p.tx_hash, p.batch.name if p.batch else "") for p in d.payouts
         ]
         shown += [(e.actor, e.action) for e in d.audit]

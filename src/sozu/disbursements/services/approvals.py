@@ -91,20 +91,14 @@ def batch_approve(*, organization: Organization, batch_id: int, actor: str) -> B
     try:
         with transaction.atomic():
             batch = _locked(organization, batch_id)
-            if batch.status != B.VALIDATED:
+            problem = batch_approval_problem(batch, actor)
+            if problem == "invalid_transition":
                 raise SozuError(
                     "invalid_transition", object="batch", status=batch.status, action="approved"
                 )
-            if batch.submitted_at is None:
-                raise SozuError("batch_not_submitted")
-            if actor in (batch.created_by, batch.prepared_by):
-                raise SozuError("batch_approver_is_preparer")
-            live = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True)
-            if live.filter(approver=actor).exists():
-                raise SozuError("batch_already_approved_by_you")
-            count = live.count()
-            if count >= batch.required_approvals:
-                raise SozuError("batch_already_approved")
+            if problem:
+                raise SozuError(problem)
+            count = _live(batch)
             approval = BatchApproval.objects.create(
                 batch=batch, approver=actor, created_at=timezone.now()
             )
@@ -124,6 +118,23 @@ def batch_approve(*, organization: Organization, batch_id: int, actor: str) -> B
     return approval
 
 
+def batch_approval_problem(batch: Batch, actor: str) -> str | None:
+    """Why `actor` cannot approve `batch` now (an error code), or None: for the page to show
+    or hide its button; batch_approve checks it again under the row lock."""
+    if batch.status != B.VALIDATED:
+        return "invalid_transition"
+    if batch.submitted_at is None:
+        return "batch_not_submitted"
+    if actor in (batch.created_by, batch.prepared_by):
+        return "batch_approver_is_preparer"
+    live = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True)
+    if live.filter(approver=actor).exists():
+        return "batch_already_approved_by_you"
+    if live.count() >= batch.required_approvals:
+        return "batch_already_approved"
+    return None
+
+
 def batch_is_approved(batch: Batch) -> bool:
     """Submitted, and enough live approvals."""
     return batch.submitted_at is not None and _live(batch) >= max(1, batch.required_approvals)
@@ -140,8 +151,9 @@ def batch_check_approved(batch: Batch) -> None:
 def batch_approvals_void(batch: Batch, reason: str, *, actor: str = "system") -> int:
     """Void every live approval of `batch` because it changed; returns how many were voided.
 
-    Call it in the transaction that changes the batch (a line edited or removed, a new
-    schedule). Batches are immutable after creation today, so only batch_schedule calls it.
+    Call it in the transaction that changes the batch, holding its row lock
+    (select_for_update), so that no approval slips in between (a line edited or removed, a
+    new schedule). Batches are immutable after creation today, so only batch_schedule calls it.
     """
     with transaction.atomic():
         n = BatchApproval.objects.filter(batch=batch, voided_at__isnull=True).update(
@@ -213,6 +225,8 @@ def batches_execute_due(*, now: datetime, actor: str = "worker:scheduler") -> li
     """
     started = []
     for batch in batches_due_for_execution(now):
+        if not batch_is_approved(batch):
+            continue  # voided since the query
         try:
             batch_execute(organization=batch.organization, batch_id=batch.pk, actor=actor)
         except SozuError as exc:

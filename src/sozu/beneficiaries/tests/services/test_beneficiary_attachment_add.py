@@ -12,7 +12,11 @@ from tests.factories import BeneficiaryFactory
 
 from sozu.audit.models import AuditEvent
 from sozu.beneficiaries.models import BeneficiaryAttachment
-from sozu.beneficiaries.services import MAX_ATTACHMENT_BYTES, beneficiary_attachment_add
+from sozu.beneficiaries.services import (
+    MAX_ATTACHMENT_BYTES,
+    beneficiary_attachment_add,
+    beneficiary_attachment_remove,
+)
 from sozu.errors import SozuError
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +135,18 @@ def test_without_media_root_files_go_to_var_dir_media(settings, tmp_path) -> Non
         beneficiary=b, name="a.pdf", content=io.BytesIO(PDF), actor="u"
     )
     assert Path(att.file.path).is_relative_to(tmp_path / "media")
+
+
+def test_a_document_uploaded_by_mistake_is_removed_with_its_file_and_audited(media) -> None:
+    b = BeneficiaryFactory.create()
+    att = beneficiary_attachment_add(
+        beneficiary=b, name="a.pdf", content=io.BytesIO(PDF), actor="u"
+    )
+    path = Path(att.file.path)
+
+    beneficiary_attachment_remove(attachment=att, actor="user:4")
+
+    assert not path.exists()
+    assert not BeneficiaryAttachment.objects.exists()
+    event = AuditEvent.objects.get(action="beneficiary.attachment_removed")
+    assert (event.actor, event.data["name"]) == ("user:4", "a.pdf")

@@ -11,6 +11,7 @@ from tests.factories import BeneficiaryFactory, OrganizationFactory
 
 from sozu.audit.models import AuditEvent
 from sozu.beneficiaries.services import beneficiary_refresh_readiness
+from sozu.beneficiaries.services.readiness import beneficiaries_refresh_readiness
 from sozu.errors import SozuError
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,27 @@ def test_when_the_network_cannot_be_reached_the_last_answer_is_kept(settings) ->
     assert exc.value.code == "network_unavailable"
     b.refresh_from_db()
     assert (b.ready_to_receive, b.readiness_checked_at) == (True, None)
+
+
+def test_the_list_refreshes_every_approved_beneficiary_at_once(net_settings, make_recipient):
+    org = OrganizationFactory.create()
+    ready = BeneficiaryFactory.create(organization=org, stellar_address=make_recipient())
+    missing = BeneficiaryFactory.create(organization=org)  # a random, unfunded address
+    applied = BeneficiaryFactory.create(organization=org, status="applied")
+    elsewhere = BeneficiaryFactory.create(stellar_address=make_recipient())
+
+    n = beneficiaries_refresh_readiness(organization_id=org.pk, actor="user:1")
+
+    assert n == 2
+    for b in (ready, missing, applied, elsewhere):
+        b.refresh_from_db()
+    assert (ready.ready_to_receive, missing.ready_to_receive) == (True, False)
+    assert missing.readiness_code == "destination_not_found"
+    assert applied.readiness_checked_at is None and elsewhere.readiness_checked_at is None
+    # Chosen ones, whatever their status; another organization's ids are ignored.
+    assert (
+        beneficiaries_refresh_readiness(
+            organization_id=org.pk, actor="u", beneficiary_ids=[applied.pk, elsewhere.pk]
+        )
+        == 1
+    )

@@ -10,8 +10,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
+from django.utils import timezone
 from prometheus_client import start_http_server
 
+from sozu.disbursements.services.approvals import batches_execute_due
 from sozu.disbursements.worker import Worker
 from sozu.orgs.management.base import (
     NETWORK_ERRORS,
@@ -24,6 +26,8 @@ log = logging.getLogger("sozu.worker")
 #: After Horizon could not be reached, wait this long before starting over.
 RETRY_SECONDS = 5.0
 HEARTBEAT_SECONDS = 60.0
+#: How often approved batches whose scheduled time has come are started.
+SCHEDULE_SECONDS = 10.0
 
 
 class Command(SozuCommand):
@@ -59,12 +63,19 @@ class Command(SozuCommand):
                 w.stop_event.set()
 
         beat = [time.monotonic()]
+        scheduled = [0.0]
 
         def on_tick() -> None:
             if time.monotonic() - beat[0] >= HEARTBEAT_SECONDS:
                 beat[0] = time.monotonic()
                 in_flight = sum(len(w.inflight) for w in current)
                 log.info("worker alive", extra={"worker": name, "in_flight": in_flight})
+            if time.monotonic() - scheduled[0] >= SCHEDULE_SECONDS:
+                scheduled[0] = time.monotonic()
+                try:
+                    batches_execute_due(now=timezone.now(), actor=f"worker:{name}")
+                except Exception:  # the scheduler must never stop the payments in flight
+                    log.exception("starting scheduled batches failed", extra={"worker": name})
 
         if options["metrics_port"]:
             # Horizon calls happen in the worker: its own metrics are only visible here.

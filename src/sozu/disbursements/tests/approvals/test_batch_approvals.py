@@ -11,7 +11,9 @@ from tests.factories import BatchFactory, OrganizationFactory
 from sozu.audit.models import AuditEvent
 from sozu.audit.services import audit_verify_chain
 from sozu.disbursements.models import Batch, BatchApproval
+from sozu.disbursements.selectors import batch_approvals
 from sozu.disbursements.services.approvals import (
+    batch_approval_problem,
     batch_approvals_void,
     batch_approve,
     batch_check_approved,
@@ -194,3 +196,19 @@ def test_only_approved_batches_whose_time_has_come_are_due() -> None:
 
     assert [b.pk for b in batches_due_for_execution(NOW)] == [due.pk]
     assert unapproved.pk not in [b.pk for b in batches_due_for_execution(NOW + timedelta(days=9))]
+
+
+def test_the_page_can_ask_who_may_approve_and_list_approvals_with_voided_ones() -> None:
+    batch = submitted()
+    org = batch.organization
+    assert batch_approval_problem(batch, "user:1") == "batch_approver_is_preparer"
+    assert batch_approval_problem(batch, "user:2") is None
+    batch_approve(organization=org, batch_id=batch.pk, actor="user:2")
+    batch_approvals_void(batch, "changed")
+    batch_approve(organization=org, batch_id=batch.pk, actor="user:3")
+
+    assert batch_approval_problem(batch, "user:4") == "batch_already_approved"
+    assert [(a.approver, a.void_reason) for a in batch_approvals(batch=batch)] == [
+        ("user:2", "changed"),
+        ("user:3", ""),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from sozu.disbursements.services.approvals import (
     batches_execute_due,
 )
 from sozu.disbursements.services.batches import batch_create
+from sozu.orgs.tests.cli_helpers import run_sozu
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +63,20 @@ def test_a_due_batch_the_wallet_cannot_cover_waits_for_funds(make_org, make_reci
     assert batches_execute_due(now=timezone.now()) == []
     b.refresh_from_db()
     assert b.status == Batch.Status.VALIDATED
+
+
+def test_the_worker_pays_an_approved_batch_when_its_time_comes(make_org, make_recipient, localnet):
+    org = make_org(usdc="100", channels=1)
+    ana = make_recipient()
+    b = batch_create(organization=org, rows=[(2, {"destination": ana, "amount": "5"})], actor="u:1")
+    batch_submit_for_approval(
+        organization=org, batch_id=b.pk, actor="u:1", scheduled_for=timezone.now()
+    )
+    batch_approve(organization=org, batch_id=b.pk, actor="u:2")
+
+    ran = run_sozu("worker", "--until-idle", "--threads", "2")
+
+    assert ran.code == 0, ran.err
+    b.refresh_from_db()
+    assert b.status == Batch.Status.COMPLETED
+    assert localnet.usdc_balance(ana) == Decimal("6")  # 1 from funding + 5
