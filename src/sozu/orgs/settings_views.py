@@ -275,7 +275,11 @@ def config_apikey_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(label=gettext_lazy("URL that receives the events (HTTPS)"), max_length=500)
+    url = forms.URLField(
+        label=gettext_lazy("URL that receives the events (HTTPS)"),
+        max_length=500,
+        assume_scheme="https",
+    )
 
 
 def _webhooks_page(
