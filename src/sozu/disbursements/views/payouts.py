@@ -9,6 +9,7 @@ same key and finds the payout made the first time.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from decimal import Decimal
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 OPEN = (Payout.Status.QUEUED, Payout.Status.IN_FLIGHT, Payout.Status.VALIDATED)
 #: How long the form waits for the ledger before showing the payout as in flight.
 WEB_PAYOUT_WAIT_SECONDS = 8.0
+#: How many times (0.25 s apart) a resubmitted form waits for the first request's payout.
+IN_PROGRESS_WAITS = 40
 
 
 class PayoutFilterForm(forms.Form):
@@ -170,13 +173,7 @@ def payout_new(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
     if response is not None:
         return response
     try:
-        payout = beneficiary_payout_create(
-            beneficiary=beneficiary,
-            amount=d["amount"].strip().replace(",", "."),
-            memo=d["memo"],
-            idempotency_key=d["idempotency_key"],
-            actor=web_actor(request),
-        )
+        payout = _create_once(request, beneficiary, d)
     except SozuError as exc:
         form.add_error(None, exc.message)
         return _render_new(request, beneficiary, form, status=exc.status)
@@ -188,6 +185,28 @@ def payout_new(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
             # The payout exists and is queued: the worker pays it. Never ask to pay again.
             log.exception("paying at once failed; the worker will pay", extra={"payout": payout.pk})
     return redirect("payouts:detail", payout_id=payout.pk)
+
+
+def _create_once(request: HttpRequest, beneficiary: Beneficiary, d: dict[str, str]) -> Payout:
+    """The payout of this form's key: made now, or found when the form was already sent.
+
+    The second request of a double click can arrive while the first is still creating the
+    payout; it waits for that answer (a few seconds at most) instead of showing an error.
+    """
+    for _attempt in range(IN_PROGRESS_WAITS):
+        try:
+            return beneficiary_payout_create(
+                beneficiary=beneficiary,
+                amount=d["amount"].strip().replace(",", "."),
+                memo=d["memo"],
+                idempotency_key=d["idempotency_key"],
+                actor=web_actor(request),
+            )
+        except SozuError as exc:
+            if exc.code != "idempotency_in_progress":
+                raise
+            time.sleep(0.25)
+    raise SozuError("idempotency_in_progress")
 
 
 def _render_new(
