@@ -164,9 +164,14 @@ def config_member_remove(request: HttpRequest, membership_id: int) -> HttpRespon
 MIN_MONEY = Decimal("0.0000001")
 
 
-def money_field(label: Any, *, required: bool = True) -> forms.DecimalField:
+def money_field(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DecimalField:
     return forms.DecimalField(
-        label=label, required=required, max_digits=20, decimal_places=7, min_value=MIN_MONEY
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_digits=20,
+        decimal_places=7,
+        min_value=MIN_MONEY,
     )
 
 
@@ -177,6 +182,7 @@ class PolicyForm(forms.Form):
     step_up_payout_threshold = money_field(
         gettext_lazy("Single payouts above this amount ask for the second factor again (USDC)"),
         required=False,
+        help_text=gettext_lazy("Empty: a single payout never asks for it."),
     )
     max_payout_amount = money_field(gettext_lazy("Maximum per payout (USDC)"))
     max_batch_total = money_field(gettext_lazy("Maximum per batch (USDC)"))
@@ -186,9 +192,16 @@ class PolicyForm(forms.Form):
     daily_cap = money_field(gettext_lazy("Daily cap, rolling 24 hours (USDC)"))
 
 
+def _plain(value: Any) -> Any:
+    """1000000.0000000 → 1000000: the stored 7 decimals are noise in a form."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
 def _policy_initial(request: HttpRequest) -> dict[str, Any]:
     org = current_organization(request)
-    return {f: getattr(org, f) for f in PolicyForm.base_fields}
+    return {f: _plain(getattr(org, f)) for f in PolicyForm.base_fields}
 
 
 @org_member_required(Action.VIEW, roles=OWNER)

@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 from stellar_sdk import Server
 from tests.factories import BeneficiaryFactory
 
@@ -25,8 +32,8 @@ from sozu.disbursements.worker import Worker
 from sozu.web.tests.helpers import PASSWORD, staff, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 360, "height": 780}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -190,6 +197,32 @@ def test_a_batch_from_a_csv_is_fixed_prepared_approved_executed_and_paid_live(
 
 def csrf(page: Page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+
+
+def test_an_owner_creates_an_api_key_seen_once_and_sets_the_approvals(
+    live_server: Any, browser: Browser, make_org: Any
+) -> None:
+    org = make_org()
+    base = live_server.url
+    owner, _ = person(browser, org, "owner", base)
+    owner.goto(f"{base}/configuracion/equipo/")
+    shot(owner, "configuracion-equipo")
+    owner.goto(f"{base}/configuracion/politica/")
+    owner.get_by_label("Aprobaciones que necesita un lote").fill("2")
+    owner.get_by_role("button", name="Guardar").click()
+    expect(owner.locator(".messages")).to_contain_text("Política y límites guardados.")
+    shot(owner, "configuracion-politica")
+    org.refresh_from_db()
+    assert org.batch_approvals_required == 2
+    owner.goto(f"{base}/configuracion/api/")
+    owner.get_by_label("Nombre (para qué es)").fill("Sistema contable")
+    owner.get_by_role("button", name="Crear una clave").click()
+    token = owner.locator("#new-token code").inner_text()
+    assert token.startswith("sozu_")
+    shot(owner, "configuracion-api")
+    owner.goto(f"{base}/configuracion/api/")
+    expect(owner.locator("main")).not_to_contain_text(token)
+    expect(owner.locator("main")).to_contain_text("Sistema contable")
 
 
 def test_a_double_clicked_single_payout_pays_once_on_chain(
