@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from sozu.audit.models import AuditEvent
@@ -149,3 +151,22 @@ def test_cancel_pause_and_export(org, recipient):
     batch.refresh_from_db()
     assert batch.status == "cancelled"
     assert batch.lines.get().status == "cancelled"
+
+
+def test_a_batch_sent_with_a_date_is_scheduled_and_a_past_date_is_refused(org, recipient):
+    operator, _ = signed_in(org, "operator")
+    upload(operator, f"destination,amount\n{recipient()},1\n", confirm=True)
+    batch = Batch.objects.get()
+    url = reverse("batches:submit", args=[batch.pk])
+    r = operator.post(url, {"scheduled_for": "2020-01-01T09:00"}, follow=True)
+    assert "fecha programada (ya pasó)" in text(r)
+    batch.refresh_from_db()
+    assert batch.submitted_at is None
+    when = timezone.localtime() + dt.timedelta(days=2)
+    operator.post(url, {"scheduled_for": when.strftime("%Y-%m-%dT%H:%M")})
+    batch.refresh_from_db()
+    assert batch.submitted_at is not None
+    assert timezone.localtime(batch.scheduled_for).strftime("%Y-%m-%d %H:%M") == when.strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert "Programado para el" in text(operator.get(reverse("batches:detail", args=[batch.pk])))

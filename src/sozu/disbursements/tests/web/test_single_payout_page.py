@@ -7,12 +7,14 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from tests.factories import BeneficiaryFactory
 
 from sozu.disbursements.models import Payout
 from sozu.disbursements.tests.api.helpers import transaction_on_network, usdc_balance
 from sozu.disbursements.tests.web.helpers import signed_in, text
+from sozu.web.tests.helpers import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,4 +81,18 @@ def test_a_viewer_cannot_pay(org, recipient):
     assert client.get(url).status_code == 403
     r = client.post(url, {"amount": "1", "memo": "", "idempotency_key": "k" * 32})
     assert r.status_code == 403
+    assert not Payout.objects.exists()
+
+
+def test_above_the_threshold_a_payout_asks_for_the_second_factor_again(org, recipient):
+    org.step_up_payout_threshold = Decimal("100")
+    org.save()
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
+    member = staff(org, "approver", totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client = Client()
+    client.force_login(member.user)  # no second factor given in this session
+    url = reverse("payouts:new", args=[ana.pk])
+    key = form_key(text(client.get(url)))
+    r = client.post(url, {"amount": "150", "memo": "", "idempotency_key": key})
+    assert r.status_code == 302 and r["Location"].startswith(reverse("mfa_reauthenticate"))
     assert not Payout.objects.exists()
