@@ -31,10 +31,9 @@ LIMIT_FIELDS = (
     "daily_cap",
     "max_fee_per_op",
     "max_in_flight",
-    # dashboard settings (owner, with step-up): maker-checker and step-up policy
-    "batch_approvals_required",
-    "step_up_payout_threshold",
 )
+#: Policies an owner sets in Configuración (with step-up), audited like the limits.
+POLICY_FIELDS = ("batch_approvals_required", "step_up_payout_threshold")
 
 
 def signer_for(public_key: str) -> Signer:
@@ -172,8 +171,8 @@ def _organization_insert(
 def organization_update_limits(
     *, organization_id: int, changes: dict[str, Any], actor: str
 ) -> Organization:
-    """Change an organization's name or limits; every change is audited (before → after)."""
-    unknown = set(changes) - set(LIMIT_FIELDS)
+    """Change an organization's name, limits or policies; each change is audited (before → after)."""
+    unknown = set(changes) - set(LIMIT_FIELDS) - set(POLICY_FIELDS)
     if unknown:
         raise SozuError("invalid_field", field=", ".join(sorted(unknown)))
     with transaction.atomic():
