@@ -171,7 +171,7 @@ def _organization_insert(
 def organization_update_limits(
     *, organization_id: int, changes: dict[str, Any], actor: str
 ) -> Organization:
-    """Change an organization's name, limits or policies; each change is audited (before → after)."""
+    """Change an organization's name, limits or policies, each audited (before → after)."""
     unknown = set(changes) - set(LIMIT_FIELDS) - set(POLICY_FIELDS)
     if unknown:
         raise SozuError("invalid_field", field=", ".join(sorted(unknown)))
