@@ -120,8 +120,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
-#: Without collectstatic (tests, `sozu start --dev`) whitenoise serves the finders' files.
-WHITENOISE_USE_FINDERS = True
+#: gunicorn serves what `collectstatic` put in STATIC_ROOT (`sozu start` runs it); the test
+#: live server and `sozu start --dev` (runserver) serve the finders' files themselves.
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 AUTHENTICATION_BACKENDS = [

@@ -1,10 +1,14 @@
 """URL configuration."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from sozu.observability.views import metrics
 from sozu.web import views as web_views
+
+# --- dashboard (issue 11): the admin signs in through the staff sign-in (2FA, rate limits) ---
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

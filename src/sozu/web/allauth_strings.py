@@ -9,6 +9,8 @@ from django.utils.translation import gettext_noop
 
 ALLAUTH_OVERRIDES = (
     gettext_noop("Sign Out"),
+    gettext_noop("View"),
+    gettext_noop("No security keys have been added."),
     gettext_noop("Enter your password:"),
     gettext_noop("Are you sure you want to sign out?"),
     gettext_noop("Password Reset"),

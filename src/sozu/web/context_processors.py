@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
 
+from sozu.orgs.models import Membership
 from sozu.orgs.permissions import PERMISSIONS, Action
 from sozu.web.nav import nav_links
+
+
+def _other_memberships(request: HttpRequest) -> Callable[[], list[Membership]]:
+    def load() -> list[Membership]:
+        current = getattr(request, "organization", None)
+        return list(
+            Membership.objects.select_related("organization")
+            .filter(user_id=request.user.pk or 0)
+            .exclude(organization_id=getattr(current, "pk", 0))
+            .order_by("organization__name")[:20]
+        )
+
+    return load
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
@@ -17,6 +32,8 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "nav_links": nav_links,  # callable: evaluated only by templates that show the menu
         "current_org": getattr(request, "organization", None),
         "current_membership": membership,
+        # callable: the switcher's other organizations, read only by pages that show it
+        "other_memberships": _other_memberships(request),
         # {% if perms_org.approve_batch %}: the same table the views enforce.
         "perms_org": {a.value: role in PERMISSIONS[a] for a in Action} if role else {},
     }

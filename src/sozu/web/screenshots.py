@@ -25,6 +25,7 @@ PAGES = (
     ("billetera", "/billetera/"),
     ("auditoria", "/auditoria/"),
     ("configuracion", "/configuracion/"),
+    ("seguridad", "/cuenta/2fa/"),
 )
 VIEWPORTS = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 360, "height": 780}}
 
@@ -69,9 +70,8 @@ def main(base: str, var_dir: str) -> None:
         for label, viewport in VIEWPORTS.items():
             context = browser.new_context(viewport=viewport, locale="es-AR")  # type: ignore[arg-type]
             page = context.new_page()
-            if label == "desktop":
-                page.goto(f"{base}/cuenta/login/")
-                page.screenshot(path=str(OUT / f"login-{label}.png"), full_page=True)
+            page.goto(f"{base}/cuenta/login/")
+            page.screenshot(path=str(OUT / f"login-{label}.png"), full_page=True)
             sign_in(page, base, approver["email"], approver["password"], approver["totp_secret"])
             for name, path in PAGES:
                 page.goto(base + path)

@@ -8,6 +8,7 @@ says so instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sozu.disbursements.models import Batch, ChannelAccount, Payout
 from sozu.disbursements.services.checks import reserved_amount
@@ -29,6 +31,29 @@ from sozu.stellar.horizon import AccountPayment
 CHANNEL_LOW_XLM = Decimal("2")
 CHART_DAYS = 90
 RUNNING_STATUSES = (Batch.Status.EXECUTING, Batch.Status.PAUSED)
+
+
+#: Why a batch is paused, in words for staff (the engine stores only the code).
+PAUSE_REASONS = {
+    "org_underfunded": _(
+        "The organization's wallet does not have enough USDC for the remaining lines: fund "
+        "it and resume the batch."
+    ),
+    "paused_by_user": _("Someone on the team paused it."),
+    "cancelling": _("It is being cancelled."),
+}
+
+
+def pause_reason(code: str) -> str:
+    """The reason a batch is paused, readable without the figures of the moment."""
+    if not code:
+        return ""
+    if code in PAUSE_REASONS:
+        return str(PAUSE_REASONS[code])
+    text = message_for(code)
+    if "%(" in text or text == code:
+        return str(_("Paused by the payment engine (%(code)s).") % {"code": code})
+    return text
 
 
 @dataclass(frozen=True)
@@ -84,6 +109,14 @@ def account_balances(public_key: str) -> AccountBalances:
     return AccountBalances(
         public_key, True, info.native_balance, line.balance if line is not None else None
     )
+
+
+def balances_of(public_keys: list[str]) -> list[AccountBalances]:
+    """Balances of several accounts, asked in parallel (one Horizon request each), in order."""
+    if len(public_keys) <= 1:
+        return [account_balances(k) for k in public_keys]
+    with ThreadPoolExecutor(max_workers=min(8, len(public_keys))) as pool:
+        return list(pool.map(account_balances, public_keys))
 
 
 def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -157,12 +190,14 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
     wallet: AccountBalances | None = None
     low_channels: list[AccountBalances] = []
     network_error = ""
+    channel_keys = list(
+        ChannelAccount.objects.filter(organization=organization, disabled=False)
+        .order_by("pk")
+        .values_list("public_key", flat=True)
+    )
     try:
-        wallet = account_balances(organization.wallet_public_key)
-        for channel in ChannelAccount.objects.filter(organization=organization, disabled=False):
-            balances = account_balances(channel.public_key)
-            if balances.xlm is None or balances.xlm < CHANNEL_LOW_XLM:
-                low_channels.append(balances)
+        wallet, *channels = balances_of([organization.wallet_public_key, *channel_keys])
+        low_channels = [c for c in channels if c.xlm is None or c.xlm < CHANNEL_LOW_XLM]
     except Exception as exc:  # the network is down or unreachable: the page still shows
         network_error = type(exc).__name__
     return HomeSummary(
@@ -175,7 +210,7 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
         settled_30d=settled["settled"],
         running=running,
         paused=[
-            (r.batch, message_for(r.batch.pause_code) if r.batch.pause_code else "")
+            (r.batch, pause_reason(r.batch.pause_code))
             for r in running
             if r.batch.status == Batch.Status.PAUSED
         ],
@@ -200,8 +235,7 @@ def wallet_page(organization: Organization) -> WalletPage:
         .values_list("public_key", flat=True)
     )
     try:
-        wallet = account_balances(organization.wallet_public_key)
-        channels = [account_balances(k) for k in keys]
+        wallet, *channels = balances_of([organization.wallet_public_key, *keys])
         payments = network.client().recent_payments(organization.wallet_public_key, limit=15)
     except Exception as exc:  # shown as "the network did not answer"
         return WalletPage(

@@ -72,3 +72,17 @@ def iso_datetime(value: object) -> datetime.datetime | None:
     if parsed is None:
         return None
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, datetime.UTC)
+
+
+@register.filter
+def actor_label(actor: object) -> str:
+    """An audit actor as people read it: `user:3:ana@ong.org` → `ana@ong.org`."""
+    text = str(actor or "")
+    kind, _, rest = text.partition(":")
+    if kind == "user":
+        return rest.partition(":")[2] or text
+    if kind == "api":
+        return f"API {rest}"
+    if kind == "cli":
+        return f"CLI ({rest})"
+    return text

@@ -13,6 +13,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from sozu.audit.models import AuditEvent
 from sozu.web.tests.helpers import PASSWORD, TOTP_SECRET, staff, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,6 +75,12 @@ def test_password_and_totp_sign_in_reaches_the_home_page(
     expect(page.locator(".stat").first).to_contain_text("2.500,00 USDC")
     # The chart drew (chart.js from node_modules, through whitenoise, under the CSP).
     page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('canvas'))")
+    # On a 360 px phone no page is wider than the screen (wide tables scroll inside a box).
+    page.set_viewport_size({"width": 360, "height": 780})
+    for path in ("/inicio/", "/billetera/", "/auditoria/", "/configuracion/", "/cuenta/2fa/"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide"
     assert violations == []
 
 
@@ -126,4 +133,21 @@ def test_passkey_added_then_used_to_sign_in_without_a_password(
     page.get_by_role("button", name="Ingresar con una passkey").click()
     page.wait_for_url(f"{base}/inicio/")
     expect(page.locator("header")).to_contain_text(m.user.email)
+
+    # The same passkey as the second factor after the password (instead of the TOTP code).
+    page.goto(f"{base}/cuenta/logout/")
+    page.get_by_role("button", name="Salir").last.click()
+    page.goto(f"{base}/")
+    page.get_by_label("Correo electrónico").fill(m.user.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar", exact=True).click()
+    page.wait_for_url(f"{base}/cuenta/2fa/authenticate/")
+    page.get_by_role("button", name="Usar una passkey o llave de seguridad").click()
+    page.wait_for_url(f"{base}/inicio/")
+    methods = [
+        e.data["methods"]
+        for e in AuditEvent.objects.filter(organization=org, action="staff.signed_in")
+    ]
+    assert methods[-1] == ["password", "webauthn"]
+    assert ["webauthn"] in methods  # the passwordless sign-in
     assert violations == []

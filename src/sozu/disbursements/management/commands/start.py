@@ -236,11 +236,13 @@ class Command(SozuCommand):
         if not password:
             return None
         username = os.environ.get("SOZU_ADMIN_USER", "admin")
+        # The admin signs in on the staff sign-in page, by email.
+        email = os.environ.get("SOZU_ADMIN_EMAIL", f"{username}@localhost")
         user_model = get_user_model()
         if not user_model.objects.filter(username=username).exists():
-            user_model.objects.create_superuser(username=username, email="", password=password)
-            self.note(f"Admin user “{username}” created.")
-        return username
+            user_model.objects.create_superuser(username=username, email=email, password=password)
+            self.note(f"Admin user “{username}” ({email}) created.")
+        return user_model.objects.get(username=username).email or username
 
     def _demo(self, var_dir: Path) -> Demo | None:
         if not is_local_network(settings.NETWORK_PASSPHRASE):
