@@ -6,6 +6,7 @@ SOZU_SCREENSHOTS_DIR set, the pages are also photographed (1280 px and 360 px wi
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from playwright.sync_api import (
     Browser,
@@ -27,6 +29,7 @@ from stellar_sdk import Server
 from tests.factories import BeneficiaryFactory
 
 from sozu.disbursements.models import Batch, Payout
+from sozu.disbursements.services.batches import batch_create
 from sozu.disbursements.tests.web.helpers import new_totp_secret
 from sozu.disbursements.worker import Worker
 from sozu.web.tests.helpers import PASSWORD, staff, totp_code
@@ -65,11 +68,15 @@ def worker(net_settings: Any) -> Iterator[Worker]:
     thread.join(timeout=60)
 
 
-def person(browser: Browser, org: Any, role: str, base: str) -> tuple[Page, Any]:
+def person(
+    browser: Browser, org: Any, role: str, base: str, *, bypass_csp: bool = False
+) -> tuple[Page, Any]:
     """A staff member of `role`, signed in with password + TOTP in their own browser."""
     secret = new_totp_secret()
     member = staff(org, role, totp_secret=secret)
-    ctx: BrowserContext = browser.new_context(locale="es-AR", viewport=DESKTOP)
+    ctx: BrowserContext = browser.new_context(
+        locale="es-AR", viewport=DESKTOP, bypass_csp=bypass_csp
+    )
     page = ctx.new_page()
     page.goto(f"{base}/cuenta/login/")
     page.get_by_label("Correo electrónico").fill(member.user.email)
@@ -275,3 +282,61 @@ def test_a_double_clicked_single_payout_pays_once_on_chain(
         and Decimal(r["amount"]) == Decimal("7.25")
     ]
     assert len(received) == 1
+
+
+def axe_problems(page: Page) -> list[str]:
+    """Serious and critical axe-core violations of the page as it stands."""
+    page.add_script_tag(path=str(Path(settings.NODE_MODULES_DIR) / "axe-core" / "axe.min.js"))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']}: {v['help']} {json.dumps(v['nodes'][0]['target'])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_pages_have_no_serious_or_critical_accessibility_violations(
+    live_server: Any, browser: Browser, make_org: Any, make_recipient: Any
+) -> None:
+    org = make_org()
+    base = live_server.url
+    dest = make_recipient()
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=make_recipient())
+    batch = batch_create(
+        organization=org, rows=[(2, {"destination": dest, "amount": "3"})], actor="test"
+    )
+    payout = batch.lines.get()
+    problems: dict[str, list[str]] = {}
+    # axe is injected by the test: only these contexts let it past the pages' CSP.
+    operator, _ = person(browser, org, "operator", base, bypass_csp=True)
+    for path in (
+        "/lotes/",
+        "/lotes/nuevo/",
+        "/lotes/elegir/",
+        f"/lotes/{batch.pk}/",
+        "/pagos/",
+        f"/pagos/{payout.pk}/",
+        f"/beneficiarias/{ana.pk}/pagar/",
+    ):
+        operator.goto(base + path)
+        problems[path] = axe_problems(operator)
+    operator.goto(base + "/lotes/nuevo/")
+    operator.get_by_label("Archivo CSV", exact=True).set_input_files(
+        {
+            "name": "x.csv",
+            "mimeType": "text/csv",
+            "buffer": f"destination,amount\n{dest},x\n".encode(),
+        }
+    )
+    operator.get_by_role("button", name="Revisar el archivo").click()
+    problems["preview"] = axe_problems(operator)
+    owner, _ = person(browser, org, "owner", base, bypass_csp=True)
+    for path in (
+        "/configuracion/equipo/",
+        "/configuracion/politica/",
+        "/configuracion/api/",
+        "/configuracion/webhooks/",
+    ):
+        owner.goto(base + path)
+        problems[path] = axe_problems(owner)
+    assert {k: v for k, v in problems.items() if v} == {}
