@@ -112,3 +112,17 @@ def test_another_organizations_row_answers_404() -> None:
         get_for_org_or_404(AuditEvent, request, pk=theirs.pk)
     with pytest.raises(Http404):
         get_for_org_or_404(AuditEvent.objects.all(), request, pk=theirs.pk)
+
+
+@pytest.mark.django_db
+def test_step_up_asks_a_passkey_of_someone_without_an_authenticator_app() -> None:
+    from allauth.mfa.models import Authenticator
+    from django.contrib.sessions.backends.db import SessionStore
+
+    m = staff(org(), OWN)
+    Authenticator.objects.create(user=m.user, type=Authenticator.Type.WEBAUTHN, data={})
+    request = _request(m.user, m)
+    request.session = SessionStore()  # allauth keeps the POST in the session
+    response = org_member_required(Action.MANAGE_SETTINGS)(_ok)(request)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/cuenta/2fa/webauthn/reauthenticate/")

@@ -151,3 +151,38 @@ def test_passkey_added_then_used_to_sign_in_without_a_password(
     assert methods[-1] == ["password", "webauthn"]
     assert ["webauthn"] in methods  # the passwordless sign-in
     assert violations == []
+
+
+def test_a_member_of_an_organization_requiring_2fa_sets_up_the_authenticator_app(
+    live_server: Any, context: BrowserContext, make_org: Any
+) -> None:
+    """The owner requires 2FA: an operator without it is sent to set it up, scans the QR code
+    (here: reads the secret shown under it), confirms with a code, then reaches Inicio."""
+    org = make_org()
+    org.require_2fa = True
+    org.save()
+    m = staff(org, "operator")
+    page = context.new_page()
+    violations = _csp_violations(page)
+    base = live_server.url
+    page.goto(f"{base}/")
+    page.get_by_label("Correo electrónico").fill(m.user.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar", exact=True).click()
+    page.wait_for_url(f"{base}/cuenta/2fa/")
+    expect(page.locator(".messages")).to_contain_text("verificación en dos pasos")
+    page.goto(f"{base}/cuenta/2fa/totp/activate/")
+    if "/reauthenticate/" in page.url:
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"{base}/cuenta/2fa/totp/activate/")
+    qr = page.locator("main img").first
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.naturalWidth") > 0  # the QR code image loads under the CSP
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
+    page.goto(f"{base}/inicio/")
+    expect(page.get_by_role("heading", name="Inicio")).to_be_visible()
+    assert violations == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -133,6 +134,21 @@ def test_start_runs_the_platform_pays_with_the_demo_key_and_stops_every_child(
         assert started.out.read_text().count(key) == 1  # printed once
         children = descendants(started.process.pid)
         assert len(children) >= 4  # the local network (supervisor and server), worker, web
+
+        # The dashboard: gunicorn (not Django's development server) answers, `/` leads to the
+        # sign-in page, static files come through whitenoise, and the demo staff are printed.
+        home = requests.get(f"{base}/", timeout=10)
+        assert home.status_code == 200 and "/cuenta/login/" in home.url
+        assert home.headers["Server"].startswith("gunicorn")
+        assert "Content-Security-Policy" in home.headers
+        css = requests.get(f"{base}/static/web/sozu.css", timeout=10)
+        assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+        out = started.out.read_text()
+        staff = json.loads((started.var / "demo-staff.json").read_text())
+        for person in staff:
+            assert f"{person['email']}  password: {person['password']}" in out
+        assert staff[2]["totp_secret"] in out
+        assert "Dashboard http://localhost:" in out
 
         destination = Keypair.random().public_key
         requests.post(
