@@ -9,12 +9,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import override
+from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
+from stellar_sdk.operation import ChangeTrust, Payment
 
 from sozu.audit.models import AuditEvent
 from sozu.disbursements.models import Batch, Payout
 from sozu.disbursements.tests.api.helpers import transaction_on_network
 from sozu.disbursements.tests.web.helpers import signed_in, text
 from sozu.disbursements.worker import Worker
+from sozu.errors import message_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -170,3 +174,60 @@ def test_a_batch_sent_with_a_date_is_scheduled_and_a_past_date_is_refused(org, r
         "%Y-%m-%d %H:%M"
     )
     assert "Programado para el" in text(operator.get(reverse("batches:detail", args=[batch.pk])))
+
+
+def _as(kp: Keypair, net, *ops) -> None:
+    server = Server(net.url)
+    tx = TransactionBuilder(
+        server.load_account(kp.public_key), net.passphrase, base_fee=100
+    ).set_timeout(60)
+    for op in ops:
+        tx.append_operation(op)
+    built = tx.build()
+    built.sign(kp)
+    server.submit_transaction(built)
+
+
+def test_a_failed_line_shows_its_reason_in_spanish_and_a_retry_pays_it(
+    org, recipient, net_settings
+):
+    usdc = Asset(net_settings.usdc_code, net_settings.usdc_issuer)
+    rosa = Keypair.random()
+    net_settings.fund(rosa.public_key, xlm="10", usdc="1")
+    operator, _ = signed_in(org, "operator")
+    approver, _ = signed_in(org, "approver")
+    upload(operator, f"destination,amount\n{recipient()},1\n{rosa.public_key},2\n", confirm=True)
+    batch = Batch.objects.get()
+    # After the batch was checked, she gives her USDC back and removes her trustline.
+    _as(
+        rosa,
+        net_settings,
+        Payment(destination=net_settings.usdc_issuer, asset=usdc, amount="1"),
+        ChangeTrust(asset=usdc, limit="0"),
+    )
+    operator.post(reverse("batches:submit", args=[batch.pk]))
+    approver.post(reverse("batches:approve", args=[batch.pk]))
+    approver.post(reverse("batches:execute", args=[batch.pk]))
+    Worker("test", threads=2).run(until_idle=True)
+    batch.refresh_from_db()
+    failed = batch.lines.get(destination=rosa.public_key)
+    assert batch.status == "partially_paid" and failed.status == "failed"
+    detail = reverse("batches:detail", args=[batch.pk])
+    page = text(approver.get(detail, {"status": "failed"}))
+    with override("es"):
+        reason = message_for(failed.failure_code)
+    with override("en"):
+        english = message_for(failed.failure_code)
+    assert reason != english and "USDC" in reason  # e.g. "El destino no tiene … USDC."
+    assert escape(reason) in page
+    assert "Reintentar la línea fallida" in page
+
+    # She adds the trustline again; the approver retries the failed line and it is paid.
+    _as(rosa, net_settings, ChangeTrust(asset=usdc))
+    r = approver.post(reverse("batches:retry", args=[batch.pk]), follow=True)
+    assert "Las líneas fallidas vuelven a la cola." in text(r)
+    Worker("test", threads=2).run(until_idle=True)
+    failed.refresh_from_db()
+    batch.refresh_from_db()
+    assert failed.status == "paid" and batch.status == "completed"
+    assert transaction_on_network(net_settings, failed.tx_hash)["successful"] is True
