@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils.html import escape
 from django.utils.translation import override
 from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
 from stellar_sdk.operation import ChangeTrust, Payment
+from tests.factories import BeneficiaryFactory
 
 from sozu.audit.models import AuditEvent
 from sozu.disbursements.models import Batch, Payout
@@ -231,3 +233,31 @@ def test_a_failed_line_shows_its_reason_in_spanish_and_a_retry_pays_it(
     batch.refresh_from_db()
     assert failed.status == "paid" and batch.status == "completed"
     assert transaction_on_network(net_settings, failed.tx_hash)["successful"] is True
+
+
+def test_a_batch_is_built_by_ticking_beneficiaries_with_a_shared_or_own_amount(org, recipient):
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
+    eva = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
+    BeneficiaryFactory.create(organization=org, stellar_address=recipient())  # not ticked
+    operator, _ = signed_in(org, "operator")
+    r = operator.post(
+        reverse("batches:pick"),
+        {
+            "name": "Abril",
+            "default_amount": "20",
+            "memo": "abril",
+            "pick": [str(ana.pk), str(eva.pk)],
+            f"amount_{eva.pk}": "35.5",
+        },
+    )
+    assert r.status_code == 200
+    page = text(r)
+    assert "Las 2 líneas son válidas" in page and "55,50 USDC" in page
+    assert Batch.objects.count() == 0
+    csv_text = r.context["csv_text"]
+    r = upload(operator, csv_text, name="Abril", confirm=True)
+    batch = Batch.objects.get()
+    got = {(p.beneficiary_id, p.amount, p.memo) for p in batch.lines.all()}
+    assert got == {(ana.pk, Decimal("20"), "abril"), (eva.pk, Decimal("35.5"), "abril")}
+    r = operator.post(reverse("batches:pick"), {"default_amount": "20"})
+    assert r.status_code == 400 and "Marcá al menos una beneficiaria." in text(r)
