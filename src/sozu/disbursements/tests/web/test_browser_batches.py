@@ -101,6 +101,15 @@ def shot(page: Page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def csp_violations(page: Page) -> list[str]:
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda msg: found.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return found
+
+
 def count_navigations(page: Page) -> list[str]:
     seen: list[str] = []
     page.on(
@@ -174,6 +183,7 @@ def test_a_batch_from_a_csv_is_fixed_prepared_approved_executed_and_paid_live(
     assert not batch.approvals.exists()
 
     approver, _ = person(browser, org, "approver", base)
+    approver_csp = csp_violations(approver)
     approver.goto(f"{base}/lotes/{batch.pk}/")
     shot(approver, "lote-para-aprobar")
     approver.get_by_role("button", name="Aprobar").click()
@@ -187,6 +197,7 @@ def test_a_batch_from_a_csv_is_fixed_prepared_approved_executed_and_paid_live(
     expect(approver.locator("#count-paid")).to_have_text("3")
     expect(approver.locator("#batch-status")).to_contain_text("Completado")
     assert navigations == []
+    assert approver_csp == []  # htmx polled under the Content-Security-Policy
     shot(approver, "lote-pagado")
     server = Server(localnet.url)
     for p in Payout.objects.filter(batch=batch):
