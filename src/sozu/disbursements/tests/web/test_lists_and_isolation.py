@@ -135,3 +135,16 @@ def test_a_beneficiary_of_another_org_is_not_in_the_picking_list():
     body = operator(mine).get(reverse("batches:pick")).content.decode()
     assert "Ana Mía" in body
     assert "Berta Ajena" not in body and "Carla Pendiente" not in body
+
+
+def test_the_pages_speak_english_to_an_english_browser():
+    o = org()
+    add_rows(o, 2)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(staff(o, "viewer").user)
+    assert "New batch" not in client.get(reverse("batches:list")).content.decode()  # viewer
+    body = client.get(reverse("batches:list")).content.decode()
+    assert "<h1>Batches</h1>" in body and "Lotes</h1>" not in body
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="es-AR")
+    spanish.force_login(staff(o, "viewer").user)
+    assert "<h1>Lotes</h1>" in spanish.get(reverse("batches:list")).content.decode()
