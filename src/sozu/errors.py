@@ -157,7 +157,6 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
         409,
     ),
     "member_not_found": (_("That person is not a member of this organization."), 404),
-    "setting_invalid": (_("“%(value)s” is not a valid value for %(field)s."), 400),
     "idempotency_conflict": (
         _("This Idempotency-Key was already used with a different request."),
         422,
