@@ -119,7 +119,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+except OSError:  # a read-only deployment: collectstatic makes it where it is allowed to
+    pass
 #: gunicorn serves what `collectstatic` put in STATIC_ROOT (`sozu start` runs it); the test
 #: live server and `sozu start --dev` (runserver) serve the finders' files themselves.
 WHITENOISE_USE_FINDERS = DEBUG
