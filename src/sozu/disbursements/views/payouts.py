@@ -99,9 +99,12 @@ def payout_list_page(request: HttpRequest) -> HttpResponse:
         beneficiary = Beneficiary.objects.filter(
             organization=org, pk=filters.beneficiary_id
         ).first()
+    template = "disbursements/payout_list.html"
+    if getattr(request, "htmx", False):
+        template += "#results"  # the filter form swaps only the results
     return render(
         request,
-        "disbursements/payout_list.html",
+        template,
         {
             "section": "payouts",
             "form": form,

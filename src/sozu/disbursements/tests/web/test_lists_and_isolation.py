@@ -148,3 +148,17 @@ def test_the_pages_speak_english_to_an_english_browser():
     spanish = Client(HTTP_ACCEPT_LANGUAGE="es-AR")
     spanish.force_login(staff(o, "viewer").user)
     assert "<h1>Lotes</h1>" in spanish.get(reverse("batches:list")).content.decode()
+
+
+def test_filtering_payouts_with_htmx_answers_only_the_results():
+    o = org()
+    add_rows(o, 3)
+    client = viewer(o)
+    url = reverse("payouts:list")
+    r = client.get(url, {"status": "paid"}, headers={"HX-Request": "true"})
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert body.lstrip().startswith('<div id="results"') and "<html" not in body
+    assert body.count('href="/pagos/') == len(r.context["page"].object_list) == 2 * 2
+    full = client.get(url, {"status": "paid"}).content.decode()
+    assert "<html" in full and 'hx-target="#results"' in full
