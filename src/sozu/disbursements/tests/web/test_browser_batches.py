@@ -331,6 +331,8 @@ def test_the_pages_have_no_serious_or_critical_accessibility_violations(
     ):
         operator.goto(base + path)
         problems[path] = axe_problems(operator)
+        if path == "/lotes/elegir/":
+            shot(operator, "lotes-elegir")
     operator.goto(base + "/lotes/nuevo/")
     operator.get_by_label("Archivo CSV", exact=True).set_input_files(
         {
