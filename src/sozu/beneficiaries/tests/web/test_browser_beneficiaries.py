@@ -60,7 +60,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name="Ingresar", exact=True).click()
     page.locator("input[name=code]").fill(totp_code(TOTP_SECRET))
     page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
 
 
 #: Known in the shared layout (web/base.html, not these pages): the messages list has
@@ -212,7 +212,7 @@ def test_a_csv_with_three_bad_rows_shows_each_error_is_fixed_and_confirmed(
 
     expect(page.locator(".preview")).to_be_visible()
     expect(page.get_by_text("3 filas tienen errores")).to_be_visible()
-    expect(page.locator("#line-2")).to_contain_text("Bien")
+    expect(page.locator("#line-2")).to_contain_text("OK")
     expect(page.locator("#line-3")).to_contain_text("dígito verificador")
     expect(page.locator("#line-4")).to_contain_text("no es una dirección Stellar")
     expect(page.locator("#line-5")).to_contain_text("línea 2")

@@ -84,7 +84,7 @@ def person(
     page.get_by_role("button", name="Ingresar", exact=True).click()
     page.locator("input[name=code]").fill(totp_code(secret))
     page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
     return page, member
 
 
