@@ -180,6 +180,11 @@ MESSAGES: dict[str, tuple[Promise, int]] = {
     "staff_email_invalid": (_("“%(email)s” is not a valid email address."), 400),
     "staff_role_invalid": (_("“%(role)s” is not a role; the roles are: %(roles)s."), 400),
     "staff_password_weak": (_("The password is not accepted: %(detail)s"), 400),
+    "member_last_owner": (
+        _("The organization must keep at least one owner: add another owner first."),
+        409,
+    ),
+    "member_not_found": (_("That person is not a member of this organization."), 404),
     "idempotency_conflict": (
         _("This Idempotency-Key was already used with a different request."),
         422,

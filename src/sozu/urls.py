@@ -22,6 +22,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("sozu.audit.urls")),
     # --- credit (issue 12): the simulator page ---
     path("", include("sozu.credit.urls")),
+    path("", include("sozu.beneficiaries.urls")),
+    path("", include("sozu.disbursements.urls_batches")),
+    path("", include("sozu.disbursements.urls_payouts")),
+    path("", include("sozu.orgs.settings_urls")),
 ]
 if settings.SOZU_ADMIN_PATH:  # SOZU_ADMIN_PATH="" turns the admin off
     urlpatterns.insert(0, path(settings.SOZU_ADMIN_PATH, admin.site.urls))

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
@@ -145,17 +146,24 @@ def first_due_date(paid_on: dt.date, frequency: Frequency) -> dt.date:
 # --- inputs -------------------------------------------------------------------------------
 
 
+#: Plain decimal notation only: ASCII digits, one optional "." or ",", at most 30 characters
+#: (no exponent: "1e999999999" would otherwise expand to a billion digits).
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,20}(?:[.,][0-9]{1,10})?")
+
+
 def _decimal(value: Any, code: str, **params: Any) -> Decimal:
-    if isinstance(value, float):
+    if isinstance(value, float) or isinstance(value, bool):
         raise SozuError(code, value=value, **params)
+    if isinstance(value, Decimal | int):
+        text = f"{Decimal(value):f}"
+    else:
+        text = str(value).strip()
+    if not _PLAIN_DECIMAL.fullmatch(text):
+        raise SozuError(code, value=str(value)[:40], **params)
     try:
-        result = Decimal(str(value).strip().replace(",", "."))
+        return Decimal(text.replace(",", "."))
     except (InvalidOperation, ValueError):
-        raise SozuError(code, value=value, **params) from None
-    if not result.is_finite():
-        raise SozuError(code, value=value, **params)
-    # Plain notation ("1E+3" → 1000) so amounts and rates print as people write them.
-    return Decimal(f"{result:f}")
+        raise SozuError(code, value=str(value)[:40], **params) from None
 
 
 def parse_date(value: Any) -> dt.date:

@@ -45,6 +45,10 @@ class Organization(models.Model):
     require_2fa = models.BooleanField(
         default=False, help_text=_("Every member must use a second factor to sign in")
     )
+    #: A single payout above this amount asks for a fresh second factor (step-up); None: never.
+    step_up_payout_threshold = MoneyField(
+        null=True, blank=True, help_text=_("Single payouts above this amount need step-up")
+    )
 
     class Meta:
         ordering = ["slug"]

@@ -32,6 +32,8 @@ LIMIT_FIELDS = (
     "max_fee_per_op",
     "max_in_flight",
 )
+#: Policies an owner sets in Configuración (with step-up), audited like the limits.
+POLICY_FIELDS = ("batch_approvals_required", "step_up_payout_threshold")
 
 
 def signer_for(public_key: str) -> Signer:
@@ -169,8 +171,8 @@ def _organization_insert(
 def organization_update_limits(
     *, organization_id: int, changes: dict[str, Any], actor: str
 ) -> Organization:
-    """Change an organization's name or limits; every change is audited (before → after)."""
-    unknown = set(changes) - set(LIMIT_FIELDS)
+    """Change an organization's name, limits or policies, each audited (before → after)."""
+    unknown = set(changes) - set(LIMIT_FIELDS) - set(POLICY_FIELDS)
     if unknown:
         raise SozuError("invalid_field", field=", ".join(sorted(unknown)))
     with transaction.atomic():
@@ -322,3 +324,134 @@ def organization_set_require_2fa(
                 {"require_2fa": required, **(context or {})},
             ),
         )
+
+
+def _owners_left_without(organization: Organization, membership: Membership) -> int:
+    return (
+        Membership.objects.filter(organization=organization, role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def membership_set_role(
+    *,
+    organization: Organization,
+    membership_id: int,
+    role: str,
+    actor: str,
+    context: dict[str, Any] | None = None,
+) -> Membership:
+    """Change a member's role; the organization always keeps an owner."""
+    if role not in Membership.Role.values:
+        raise SozuError("staff_role_invalid", role=role, roles=", ".join(Membership.Role.values))
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)  # one change at a time
+        m = (
+            Membership.objects.select_related("user")
+            .filter(pk=membership_id, organization=organization)
+            .first()
+        )
+        if m is None:
+            raise SozuError("member_not_found")
+        if m.role == role:
+            return m
+        if m.role == Membership.Role.OWNER and not _owners_left_without(organization, m):
+            raise SozuError("member_last_owner")
+        previous, m.role = m.role, role
+        m.save(update_fields=["role"])
+        audit_record(
+            organization_id=organization.pk,
+            entry=Entry(
+                actor,
+                "member.role_changed",
+                "membership",
+                m.pk,
+                {"email": m.user.email, "from": previous, "to": role, **(context or {})},
+            ),
+        )
+    return m
+
+
+def membership_remove(
+    *,
+    organization: Organization,
+    membership_id: int,
+    actor: str,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Take a person out of the organization (their account stays; other memberships too)."""
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        m = (
+            Membership.objects.select_related("user")
+            .filter(pk=membership_id, organization=organization)
+            .first()
+        )
+        if m is None:
+            raise SozuError("member_not_found")
+        if m.role == Membership.Role.OWNER and not _owners_left_without(organization, m):
+            raise SozuError("member_last_owner")
+        email, pk = m.user.email, m.pk
+        m.delete()
+        audit_record(
+            organization_id=organization.pk,
+            entry=Entry(
+                actor,
+                "member.removed",
+                "membership",
+                pk,
+                {"email": email, "role": m.role, **(context or {})},
+            ),
+        )
+
+
+def member_invite(
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    actor: str,
+    site_url: str,
+    context: dict[str, Any] | None = None,
+) -> Membership:
+    """Add a member and email them a link to choose their password (a password-reset link).
+
+    A person who already has an account gets the role and an email that says so; the link
+    is only sent to accounts without a usable password.
+    """
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    membership, _created = staff_membership_create(
+        organization=organization, email=email, role=role, actor=actor, context=context
+    )
+    user = membership.user
+    base = site_url.rstrip("/")
+    if user.has_usable_password():
+        body = _("You were added to %(org)s in Sozu. Sign in at %(url)s") % {
+            "org": organization.name,
+            "url": base + reverse("account_login"),
+        }
+    else:
+        path = reverse(
+            "account_reset_password_from_key",
+            kwargs={
+                "uidb36": user_pk_to_url_str(user),
+                "key": default_token_generator.make_token(user),
+            },
+        )
+        body = _(
+            "You were invited to %(org)s in Sozu. Choose your password here (the link works "
+            "once): %(url)s"
+        ) % {"org": organization.name, "url": base + path}
+    send_mail(
+        _("Invitation to %(org)s in Sozu") % {"org": organization.name},
+        body,
+        None,
+        [user.email],
+    )
+    return membership

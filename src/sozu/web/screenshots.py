@@ -24,6 +24,7 @@ PAGES = (
     ("inicio", "/inicio/"),
     ("billetera", "/billetera/"),
     ("auditoria", "/auditoria/"),
+    ("beneficiarias", "/beneficiarias/"),
     ("configuracion", "/configuracion/"),
     (
         "simulador",
@@ -63,7 +64,7 @@ def sign_in(page: Page, base: str, email: str, password: str, secret: str) -> No
     if secret:
         page.fill("input[name=code]", fresh_code(secret))
         page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
 
 
 def main(base: str, var_dir: str) -> None:

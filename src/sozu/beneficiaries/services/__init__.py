@@ -13,6 +13,8 @@ from sozu.beneficiaries.services.applications import (
 )
 from sozu.beneficiaries.services.attachments import (
     MAX_ATTACHMENT_BYTES,
+    CheckedFile,
+    attachment_check,
     beneficiary_attachment_add,
     beneficiary_attachment_remove,
 )
@@ -35,8 +37,10 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MAX_IMPORT_BYTES",
     "MAX_IMPORT_ROWS",
+    "CheckedFile",
     "ImportPreview",
     "ImportRow",
+    "attachment_check",
     "beneficiaries_refresh_readiness",
     "beneficiary_apply",
     "beneficiary_approve",

@@ -128,7 +128,11 @@ def _raise(errors: list[FieldError]) -> None:
 
 
 def _save_new(
-    organization_id: int, cleaned: dict[str, str], status: str, actor: str
+    organization_id: int,
+    cleaned: dict[str, str],
+    status: str,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
 ) -> Beneficiary:
     try:
         with transaction.atomic():
@@ -145,7 +149,7 @@ def _save_new(
                     "beneficiary.created",
                     "beneficiary",
                     b.pk,
-                    {"address": b.stellar_address, "status": status},
+                    {"address": b.stellar_address, "status": status, **(context or {})},
                 ),
             )
     except IntegrityError:
@@ -157,8 +161,16 @@ def _save_new(
     return b
 
 
-def beneficiary_apply(*, organization_id: int, data: Mapping[str, Any], actor: str) -> Beneficiary:
+def beneficiary_apply(
+    *,
+    organization_id: int,
+    data: Mapping[str, Any],
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> Beneficiary:
     """A new application (status applied) from the form's fields (see APPLICATION_FIELDS).
+
+    `context` (web_context: IP, user agent) is added to the audit event's data.
 
     Refused with every problem listed (SozuError.errors: field, code, message); the DNI/CUIL
     is required; nothing is saved when anything is wrong.
@@ -168,7 +180,7 @@ def beneficiary_apply(*, organization_id: int, data: Mapping[str, Any], actor: s
         errors = duplicate_errors(organization_id=organization_id, cleaned=cleaned)
     if errors:
         _raise(errors)
-    return _save_new(organization_id, cleaned, S.APPLIED, actor)
+    return _save_new(organization_id, cleaned, S.APPLIED, actor, context)
 
 
 def beneficiary_create(
@@ -214,7 +226,11 @@ def _locked(beneficiary: Beneficiary) -> Beneficiary:
 
 
 def beneficiary_update(
-    *, beneficiary: Beneficiary, data: Mapping[str, Any], actor: str
+    *,
+    beneficiary: Beneficiary,
+    data: Mapping[str, Any],
+    actor: str,
+    context: Mapping[str, Any] | None = None,
 ) -> Beneficiary:
     """Change her details (only the fields given); a new address must be checked again."""
     current = {f: getattr(beneficiary, f) for f in APPLICATION_FIELDS}
@@ -247,7 +263,10 @@ def beneficiary_update(
                     "beneficiary.updated",
                     "beneficiary",
                     b.pk,
-                    {"fields": sorted(f for f in changed if f in APPLICATION_FIELDS)},
+                    {
+                        "fields": sorted(f for f in changed if f in APPLICATION_FIELDS),
+                        **(context or {}),
+                    },
                 ),
             )
     except IntegrityError:
@@ -261,7 +280,12 @@ def beneficiary_update(
 
 
 def _transition(
-    beneficiary: Beneficiary, target: str, expect: str, actor: str, **data: Any
+    beneficiary: Beneficiary,
+    target: str,
+    expect: str,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+    **data: Any,
 ) -> Beneficiary:
     with transaction.atomic():
         b = _locked(beneficiary)
@@ -286,33 +310,51 @@ def _transition(
                 f"beneficiary.{action}",
                 "beneficiary",
                 b.pk,
-                {"from": previous, "to": target, **data},
+                {"from": previous, "to": target, **data, **(context or {})},
             ),
         )
     return b
 
 
-def beneficiary_approve(*, beneficiary: Beneficiary, actor: str) -> Beneficiary:
-    return _transition(beneficiary, S.APPROVED, "approved", actor)
+def beneficiary_approve(
+    *, beneficiary: Beneficiary, actor: str, context: Mapping[str, Any] | None = None
+) -> Beneficiary:
+    return _transition(beneficiary, S.APPROVED, "approved", actor, context)
 
 
-def beneficiary_reject(*, beneficiary: Beneficiary, reason: str, actor: str) -> Beneficiary:
+def beneficiary_reject(
+    *,
+    beneficiary: Beneficiary,
+    reason: str,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> Beneficiary:
     reason = (reason or "").strip()
     if not reason:
         raise SozuError("rejection_reason_missing")
-    return _transition(beneficiary, S.REJECTED, "rejected", actor, reason=reason)
+    return _transition(beneficiary, S.REJECTED, "rejected", actor, context, reason=reason)
 
 
 def beneficiary_deactivate(
-    *, beneficiary: Beneficiary, actor: str, reason: str = ""
+    *,
+    beneficiary: Beneficiary,
+    actor: str,
+    reason: str = "",
+    context: Mapping[str, Any] | None = None,
 ) -> Beneficiary:
-    return _transition(beneficiary, S.INACTIVE, "deactivated", actor, reason=(reason or "").strip())
+    return _transition(
+        beneficiary, S.INACTIVE, "deactivated", actor, context, reason=(reason or "").strip()
+    )
 
 
-def beneficiary_reactivate(*, beneficiary: Beneficiary, actor: str) -> Beneficiary:
-    return _transition(beneficiary, S.APPROVED, "reactivated", actor)
+def beneficiary_reactivate(
+    *, beneficiary: Beneficiary, actor: str, context: Mapping[str, Any] | None = None
+) -> Beneficiary:
+    return _transition(beneficiary, S.APPROVED, "reactivated", actor, context)
 
 
-def beneficiary_reopen(*, beneficiary: Beneficiary, actor: str) -> Beneficiary:
+def beneficiary_reopen(
+    *, beneficiary: Beneficiary, actor: str, context: Mapping[str, Any] | None = None
+) -> Beneficiary:
     """A rejected application goes back to applied (she applies again)."""
-    return _transition(beneficiary, S.APPLIED, "reopened", actor)
+    return _transition(beneficiary, S.APPLIED, "reopened", actor, context)

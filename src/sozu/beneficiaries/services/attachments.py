@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -39,14 +41,21 @@ def _display_name(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:200] or "archivo"
 
 
-def beneficiary_attachment_add(
-    *, beneficiary: Beneficiary, name: str, content: IO[bytes], actor: str
-) -> BeneficiaryAttachment:
-    """Store a document of hers; refused (nothing stored) unless it is a PDF, JPEG or PNG by
-    content and by name, not empty and at most MAX_ATTACHMENT_BYTES.
+@dataclass(frozen=True)
+class CheckedFile:
+    """An accepted document, read into memory: its display name, type and bytes."""
 
-    `content` is any binary file object (e.g. Django's UploadedFile); at most one byte over
-    the limit is read.
+    name: str
+    content_type: str
+    data: bytes
+
+
+def attachment_check(*, name: str, content: IO[bytes]) -> CheckedFile:
+    """Read and check a document without storing it (a form checks every file first, so
+    that a bad one refuses the whole application before anything is saved).
+
+    Refused unless it is a PDF, JPEG or PNG by content and by name, not empty and at most
+    MAX_ATTACHMENT_BYTES; at most one byte over the limit is read.
     """
     shown = _display_name(name)
     data = content.read(MAX_ATTACHMENT_BYTES + 1)
@@ -62,6 +71,28 @@ def beneficiary_attachment_add(
         raise SozuError(
             "attachment_content_mismatch", name=shown, extension=PurePath(shown).suffix.lower()
         )
+    return CheckedFile(shown, actual, data)
+
+
+def beneficiary_attachment_add(
+    *,
+    beneficiary: Beneficiary,
+    name: str,
+    content: IO[bytes] | CheckedFile,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> BeneficiaryAttachment:
+    """Store a document of hers; refused (nothing stored) as `attachment_check` says.
+
+    `content` is any binary file object (e.g. Django's UploadedFile), or a file that
+    `attachment_check` already accepted.
+    """
+    checked = (
+        content
+        if isinstance(content, CheckedFile)
+        else attachment_check(name=name, content=content)
+    )
+    shown, actual, data = checked.name, checked.content_type, checked.data
     attachment = BeneficiaryAttachment(
         beneficiary=beneficiary,
         original_name=shown,
@@ -90,6 +121,7 @@ def beneficiary_attachment_add(
                         "type": actual,
                         "size": len(data),
                         "sha256": attachment.sha256,
+                        **(context or {}),
                     },
                 ),
             )
@@ -99,7 +131,12 @@ def beneficiary_attachment_add(
     return attachment
 
 
-def beneficiary_attachment_remove(*, attachment: BeneficiaryAttachment, actor: str) -> None:
+def beneficiary_attachment_remove(
+    *,
+    attachment: BeneficiaryAttachment,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> None:
     """Remove a document (uploaded by mistake); the audit keeps its name and checksum."""
     with transaction.atomic():
         att = BeneficiaryAttachment.objects.select_for_update().get(pk=attachment.pk)
@@ -111,7 +148,12 @@ def beneficiary_attachment_remove(*, attachment: BeneficiaryAttachment, actor: s
                 "beneficiary.attachment_removed",
                 "beneficiary",
                 beneficiary.pk,
-                {"attachment": att.pk, "name": att.original_name, "sha256": att.sha256},
+                {
+                    "attachment": att.pk,
+                    "name": att.original_name,
+                    "sha256": att.sha256,
+                    **(context or {}),
+                },
             ),
         )
         name = att.file.name

@@ -13,7 +13,9 @@ import hashlib
 import io
 import json
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -237,7 +239,12 @@ def beneficiary_import_preview(*, organization: Organization, data: bytes) -> Im
 
 
 def beneficiary_import_confirm(
-    *, organization: Organization, data: bytes, fingerprint: str, actor: str
+    *,
+    organization: Organization,
+    data: bytes,
+    fingerprint: str,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
 ) -> list[Beneficiary]:
     """Save every OK row of the preview the user saw (status applied), all or nothing.
 
@@ -279,7 +286,12 @@ def beneficiary_import_confirm(
                         "beneficiary.created",
                         "beneficiary",
                         b.pk,
-                        {"address": b.stellar_address, "status": b.status, "via": "csv"},
+                        {
+                            "address": b.stellar_address,
+                            "status": b.status,
+                            "via": "csv",
+                            **(context or {}),
+                        },
                     )
                     for b in created
                 ],

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -40,16 +41,24 @@ def readiness_problem(address: str) -> str | None:
     return None
 
 
-def beneficiary_refresh_readiness(*, beneficiary: Beneficiary, actor: str) -> Beneficiary:
+def beneficiary_refresh_readiness(
+    *, beneficiary: Beneficiary, actor: str, context: Mapping[str, Any] | None = None
+) -> Beneficiary:
     """Ask the network (outside any transaction), then store the answer and its time.
 
     A change of readiness is audited; a check that confirms what was known is not.
     """
     address = beneficiary.stellar_address
-    return _store(beneficiary.pk, address, readiness_problem(address), actor)
+    return _store(beneficiary.pk, address, readiness_problem(address), actor, context)
 
 
-def _store(beneficiary_id: int, address: str, problem: str | None, actor: str) -> Beneficiary:
+def _store(
+    beneficiary_id: int,
+    address: str,
+    problem: str | None,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
+) -> Beneficiary:
     now = timezone.now()
     with transaction.atomic():
         b = Beneficiary.objects.select_for_update().get(pk=beneficiary_id)
@@ -68,7 +77,7 @@ def _store(beneficiary_id: int, address: str, problem: str | None, actor: str) -
                     "beneficiary.readiness_changed",
                     "beneficiary",
                     b.pk,
-                    {"ready": b.ready_to_receive, "code": b.readiness_code},
+                    {"ready": b.ready_to_receive, "code": b.readiness_code, **(context or {})},
                 ),
             )
     return b
@@ -81,6 +90,7 @@ def beneficiaries_refresh_readiness(
     beneficiary_ids: Iterable[int] | None = None,
     limit: int = 500,
     workers: int = 8,
+    context: Mapping[str, Any] | None = None,
 ) -> int:
     """Refresh several at once (the list's "refresh" button): those given, or the
     organization's approved ones checked longest ago, at most `limit`; how many were refreshed.
@@ -115,6 +125,6 @@ def beneficiaries_refresh_readiness(
         answer = answers[address]
         if isinstance(answer, SozuError):
             continue
-        _store(pk, address, answer, actor)
+        _store(pk, address, answer, actor, context)
         refreshed += 1
     return refreshed

@@ -184,6 +184,9 @@ def test_weekly_and_biweekly_due_dates_step_by_7_and_14_days() -> None:
         ("system", "american", "credit_system_invalid"),
         ("tna", "-1", "credit_tna_invalid"),
         ("tna", "NaN", "credit_tna_invalid"),
+        ("tna", "1e999999999", "credit_tna_invalid"),  # never expanded to a billion digits
+        ("amount", "1e999999999", "credit_amount_invalid"),
+        ("amount", "١٠٠٠", "credit_amount_invalid"),  # digits of another script
         ("iva", "27", "credit_iva_invalid"),
         ("origination_fee", "101", "credit_fee_invalid"),
         ("origination_fee", "90", "credit_fee_invalid"),  # 90 % + 21 % IVA leaves nothing
@@ -218,8 +221,11 @@ def test_terms_can_be_built_once_and_simulated() -> None:
     assert simulate(terms).rows[-1].balance == 0
 
 
-def test_amounts_and_rates_in_exponent_notation_print_plainly() -> None:
-    data = sim(amount="1E+3", tna="6E+1").as_dict()
+def test_amounts_and_rates_in_exponent_notation_are_refused_and_decimals_print_plainly() -> None:
+    for field, value in (("amount", "1E+3"), ("tna", "6E+1")):
+        with pytest.raises(SozuError):
+            sim(**{field: value})
+    data = sim(amount=Decimal("1E+3"), tna=Decimal("6E+1")).as_dict()
     assert (data["inputs"]["amount"], data["rates"]["tna"]) == ("1000", "60")
 
 

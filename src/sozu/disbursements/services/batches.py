@@ -207,7 +207,10 @@ def batch_cancel(*, organization: Organization, batch_id: int, actor: str) -> Ba
             entry=Entry(actor, "batch.lines_cancelled", "batch", batch.pk, {"lines": n}),
         )
         emit_payouts_status(lines)
-        if not batch_finalize(batch, actor, cancelled=True):
+        if batch.status == B.VALIDATED:
+            # Never released to the engine: no line can be in flight, the batch is over.
+            _set_status(batch, B.CANCELLED, actor, "cancelled", lines=n)
+        elif not batch_finalize(batch, actor, cancelled=True):
             # Lines still in flight: nothing new is packed, and whatever comes back
             # unpaid is cancelled; the batch ends cancelled once they settle.
             was_executing = batch.status == B.EXECUTING

@@ -63,7 +63,7 @@ def test_no_serious_or_critical_accessibility_violations(
     check("/cuenta/2fa/authenticate/")
     page.fill("input[name=code]", totp_code(TOTP_SECRET))
     page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
     for path in PAGES:
         page.goto(base + path)
         check(path)

@@ -58,7 +58,7 @@ def sign_in_with_password(page: Page, base: str, email: str, totp_secret: str | 
         expect(code).to_be_visible()
         code.fill(totp_code(totp_secret))
         page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
 
 
 def test_password_and_totp_sign_in_reaches_the_home_page(
@@ -131,7 +131,7 @@ def test_passkey_added_then_used_to_sign_in_without_a_password(
     page.get_by_role("button", name="Salir").last.click()
     page.goto(f"{base}/")
     page.get_by_role("button", name="Ingresar con una passkey").click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
     expect(page.locator("header")).to_contain_text(m.user.email)
 
     # The same passkey as the second factor after the password (instead of the TOTP code).
@@ -143,7 +143,7 @@ def test_passkey_added_then_used_to_sign_in_without_a_password(
     page.get_by_role("button", name="Ingresar", exact=True).click()
     page.wait_for_url(f"{base}/cuenta/2fa/authenticate/")
     page.get_by_role("button", name="Usar una passkey o llave de seguridad").click()
-    page.wait_for_url(f"{base}/inicio/")
+    page.wait_for_url(f"{base}/inicio/", wait_until="domcontentloaded")
     methods = [
         e.data["methods"]
         for e in AuditEvent.objects.filter(organization=org, action="staff.signed_in")

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
 
 from sozu.disbursements.models import Batch, Payout
 from sozu.disbursements.services.batches import batch_create
-from sozu.disbursements.tests.api.helpers import post_json, row_counts
+from sozu.disbursements.tests.api.helpers import post_json
+
+
+def row_counts() -> tuple[int, int]:
+    """(batches, payouts): a refusal saves neither. (A refused keyed request does keep its
+    Idempotency-Key record: a retry with that key gets the same refusal back.)"""
+    return Batch.objects.count(), Payout.objects.count()
+
+
+def new_key() -> dict[str, str]:
+    """Payouts need an Idempotency-Key by default; each request here is a new one."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 P = Payout.Status
@@ -17,11 +30,15 @@ P = Payout.Status
 def test_a_payout_over_the_rolling_daily_cap_is_refused(make_org, client_for, make_recipient):
     org = make_org(usdc="1000", channels=1, daily_cap=Decimal("100"))
     client = client_for(org)
-    first = post_json(client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "60"})
+    first = post_json(
+        client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "60"}, **new_key()
+    )
     assert (first.status_code, first.json()["status"]) == (200, "paid")  # paid counts too
     before = row_counts()
 
-    r = post_json(client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "40.5"})
+    r = post_json(
+        client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "40.5"}, **new_key()
+    )
 
     assert r.status_code == 400
     assert r.json()["code"] == "daily_cap_exceeded"
@@ -30,7 +47,9 @@ def test_a_payout_over_the_rolling_daily_cap_is_refused(make_org, client_for, ma
     )
     assert row_counts() == before
     # What still fits in the cap is paid.
-    fits = post_json(client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "40"})
+    fits = post_json(
+        client, "/api/v1/payouts", {"destination": make_recipient(), "amount": "40"}, **new_key()
+    )
     assert (fits.status_code, fits.json()["status"]) == (200, "paid")
 
 
@@ -48,7 +67,7 @@ def test_executing_a_batch_over_the_rolling_daily_cap_queues_nothing(
         ],
         actor="test",
     )  # saved while nothing counted yet; the cap is checked again when it is executed
-    paid = post_json(client, "/api/v1/payouts", {"destination": dest, "amount": "50"})
+    paid = post_json(client, "/api/v1/payouts", {"destination": dest, "amount": "50"}, **new_key())
     assert paid.status_code == 200, paid.content
 
     r = client.post(f"/api/v1/batches/{batch.pk}/execute")
@@ -104,7 +123,9 @@ def test_a_line_over_the_maximum_per_payout_is_refused(make_org, client_for, mak
             ]
         },
     )
-    single = post_json(client, "/api/v1/payouts", {"destination": dest, "amount": "51"})
+    single = post_json(
+        client, "/api/v1/payouts", {"destination": dest, "amount": "51"}, **new_key()
+    )
 
     assert in_batch.status_code == 400
     assert in_batch.json()["code"] == "invalid_lines"

@@ -20,8 +20,10 @@ class Command(SozuCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("email")
-        parser.add_argument("--org", required=True, metavar="SLUG")
+        parser.add_argument("email", help="the person's email: it is their sign-in name")
+        parser.add_argument(
+            "--org", required=True, metavar="SLUG", help="the organization they join (its slug)"
+        )
         parser.add_argument(
             "--role", required=True, choices=Membership.Role.values, help="what they may do"
         )

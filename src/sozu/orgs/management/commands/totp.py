@@ -23,7 +23,7 @@ class Command(SozuCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("email")
+        parser.add_argument("email", help="a demo staff account printed by `sozu start`")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(settings.VAR_DIR) / STAFF_FILE
