@@ -186,7 +186,7 @@ def test_weekly_and_biweekly_due_dates_step_by_7_and_14_days() -> None:
         ("tna", "NaN", "credit_tna_invalid"),
         ("tna", "1e999999999", "credit_tna_invalid"),  # never expanded to a billion digits
         ("amount", "1e999999999", "credit_amount_invalid"),
-        ("amount", "١٠٠٠", "credit_amount_invalid"),  # digits of another script
+        ("amount", "\u0661\u0660\u0660\u0660", "credit_amount_invalid"),  # Arabic-Indic digits
         ("iva", "27", "credit_iva_invalid"),
         ("origination_fee", "101", "credit_fee_invalid"),
         ("origination_fee", "90", "credit_fee_invalid"),  # 90 % + 21 % IVA leaves nothing
