@@ -526,6 +526,8 @@ def payout_create_and_pay(caller: Caller, data: dict[str, Any]) -> tuple[int, di
     return HTTPStatus.ACCEPTED, payout_accepted(payout)
 
 
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -548,6 +550,17 @@ IdempotencyKey = Annotated[
         "(202) when it cannot be paid within a few seconds; the worker pays it then. Needs an "
         "Idempotency-Key unless the organization turned that off (idempotency_key_required)."
     ),
+    openapi_extra={
+        "responses": {
+            "400": {
+                "description": (
+                    "Refused input; also no Idempotency-Key while the organization requires one "
+                    "(code idempotency_key_required, the default)."
+                ),
+                "content": {"application/json": {"schema": PROBLEM_REF}},
+            }
+        }
+    },
 )
 def payouts_create_api(
     request: HttpRequest,

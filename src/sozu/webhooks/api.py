@@ -76,7 +76,11 @@ def webhooks_list_api(request: HttpRequest) -> dict[str, Any]:
     return {"results": [endpoint_as_dict(e) for e in endpoints]}
 
 
-@router.post("/webhooks", response={201: WebhookCreated, **problems(400, 413)})
+@router.post(
+    "/webhooks",
+    # 409: the organization already has its maximum of active endpoints.
+    response={201: WebhookCreated, **problems(400, 409, 413)},
+)
 def webhooks_create_api(
     request: HttpRequest, payload: WebhookIn, response: HttpResponse
 ) -> Status[Any]:
