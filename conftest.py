@@ -51,6 +51,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Sign-in rate limits, used TOTP codes and cached figures live in the cache (files under
+    var/cache): each test starts with an empty one, whatever an earlier test or run left there
+    (a run under the shifted clock writes entries that would outlive the next run)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNet]:
     """One local network for the whole session (fast ledgers: 0.2 s)."""
