@@ -79,18 +79,19 @@ def install_fake_network(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
 
 
 def tls_certificate(directory: Path, name: str) -> tuple[str, str]:
-    """A self-signed certificate for `name`, valid from an hour ago for a day: (cert, key)."""
+    """A self-signed certificate for `name`: (cert, key). OpenSSL checks its validity against
+    the machine's real clock, which a test may not share (a frozen or shifted clock), so it is
+    valid over a fixed, wide window instead of around "now"."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+        .not_valid_after(datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

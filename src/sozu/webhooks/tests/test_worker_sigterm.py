@@ -37,6 +37,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.real_clock
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_stops_the_worker_while_a_receiver_trickles(
     org: Organization, tmp_path: Path
