@@ -54,7 +54,7 @@ def _chart_data(form: SimulatorForm) -> dict[str, Any]:
 @org_member_required(Action.VIEW)
 def simulator(request: HttpRequest) -> HttpResponse:
     form = _form(request)
-    context: dict[str, Any] = {"form": form, "section": "simulator"}
+    context: dict[str, Any] = {"form": form, "section": "credit", "credit_tab": "simulator"}
     if form.is_bound and form.is_valid():
         query = QueryDict(mutable=True)
         for key in form.fields:
@@ -77,7 +77,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
         return render(
             request,
             "credit/simulator.html",
-            {"form": form, "section": "simulator"},
+            {"form": form, "section": "credit", "credit_tab": "simulator"},
             status=400,
         )
     sim = form.simulation

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from sozu.credit.nav import credit_tabs
 from sozu.orgs.models import Membership
 from sozu.orgs.permissions import PERMISSIONS, Action
 from sozu.web.nav import nav_links
@@ -30,6 +31,7 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
     role = membership.role if membership is not None else None
     return {
         "nav_links": nav_links,  # callable: evaluated only by templates that show the menu
+        "credit_tabs": credit_tabs,  # callable: the credit section's tabs (credit/_tabs.html)
         "current_org": getattr(request, "organization", None),
         "current_membership": membership,
         # callable: the switcher's other organizations, read only by pages that show it
