@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sozu.credit",
     "sozu.webhooks",
     "sozu.observability",
+    "sozu.wallet",
     # --- dashboard (issue 11): staff accounts, 2FA and passkeys, htmx, the web shell ---
     "allauth",
     "allauth.account",
@@ -273,6 +274,25 @@ SOZU_SIGNER_BACKEND = os.environ.get("SOZU_SIGNER_BACKEND", "")
 #: How long POST /api/v1/payouts waits for the ledger before answering 202.
 SOZU_PAYOUT_WAIT_SECONDS = float(os.environ.get("SOZU_PAYOUT_WAIT_SECONDS", "20"))
 HORIZON_TIMEOUT_SECONDS = int(os.environ.get("HORIZON_TIMEOUT_SECONDS", "35"))
+
+# --- The wallet (issue 13): SEP-10 and exchange rates ---------------------------------------
+#: The domain serving /.well-known/stellar.toml: SEP-10 challenges are pinned to it.
+SOZU_HOME_DOMAIN = os.environ.get("SOZU_HOME_DOMAIN", "localhost:8080")
+#: The domain of the SEP-10 endpoint (/auth), when it is not the home domain.
+SOZU_WEB_AUTH_DOMAIN = os.environ.get("SOZU_WEB_AUTH_DOMAIN", "")
+#: The Horizon URL published in stellar.toml, when clients reach it at another address.
+SOZU_PUBLIC_HORIZON_URL = os.environ.get("SOZU_PUBLIC_HORIZON_URL", "")
+SOZU_SEP10_CHALLENGE_SECONDS = int(os.environ.get("SOZU_SEP10_CHALLENGE_SECONDS", "300"))
+#: A wallet's session token lives this long; it signs in again with a new challenge after.
+SOZU_SEP10_TOKEN_SECONDS = int(os.environ.get("SOZU_SEP10_TOKEN_SECONDS", "900"))
+#: USDC→ARS quotes (display only): CriptoYa first, DolarApi as the fallback.
+SOZU_CRIPTOYA_URL = os.environ.get("SOZU_CRIPTOYA_URL", "https://criptoya.com")
+SOZU_DOLARAPI_URL = os.environ.get("SOZU_DOLARAPI_URL", "https://dolarapi.com")
+#: On the local network only: a fixed rate (pesos per USDC); empty shows USDC only.
+SOZU_MANUAL_USDC_ARS = os.environ.get("SOZU_MANUAL_USDC_ARS", "1450")
+SOZU_RATE_REFRESH_SECONDS = int(os.environ.get("SOZU_RATE_REFRESH_SECONDS", "300"))
+SOZU_RATE_STALE_MINUTES = int(os.environ.get("SOZU_RATE_STALE_MINUTES", "30"))
+SOZU_RATE_TIMEOUT_SECONDS = float(os.environ.get("SOZU_RATE_TIMEOUT_SECONDS", "5"))
 
 # --- Admin --------------------------------------------------------------------------------
 #: Where Django's admin is served (e.g. "ops-7f3a/"); empty turns the admin off.

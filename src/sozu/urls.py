@@ -26,6 +26,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("sozu.disbursements.urls_batches")),
     path("", include("sozu.disbursements.urls_payouts")),
     path("", include("sozu.orgs.settings_urls")),
+    # --- the wallet (issue 13): SEP-1 stellar.toml and SEP-10 ---
+    path("", include("sozu.wallet.urls")),
 ]
 if settings.SOZU_ADMIN_PATH:  # SOZU_ADMIN_PATH="" turns the admin off
     urlpatterns.insert(0, path(settings.SOZU_ADMIN_PATH, admin.site.urls))

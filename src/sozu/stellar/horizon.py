@@ -39,6 +39,10 @@ class AccountInfo:
     sequence: int
     native_balance: Decimal
     trustlines: dict[tuple[str, str], Trustline] = field(default_factory=dict)
+    #: (public key, weight) of every ed25519 signer, the master key included.
+    signers: tuple[tuple[str, int], ...] = ()
+    #: (low, medium, high) thresholds.
+    thresholds: tuple[int, int, int] = (0, 0, 0)
 
     def trustline(self, code: str, issuer: str) -> Trustline | None:
         return self.trustlines.get((code, issuer))
@@ -237,6 +241,16 @@ class HorizonClient:
             sequence=int(data["sequence"]),
             native_balance=native,
             trustlines=lines,
+            signers=tuple(
+                (str(sg["key"]), int(sg["weight"]))
+                for sg in data.get("signers", [])
+                if sg.get("type", "ed25519_public_key") == "ed25519_public_key"
+            ),
+            thresholds=(
+                int(data.get("thresholds", {}).get("low_threshold", 0)),
+                int(data.get("thresholds", {}).get("med_threshold", 0)),
+                int(data.get("thresholds", {}).get("high_threshold", 0)),
+            ),
         )
 
     def recent_payments(self, address: str, *, limit: int = 10) -> list[AccountPayment]:
