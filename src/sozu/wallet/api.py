@@ -1,0 +1,238 @@
+"""The wallet's JSON API (/wallet/api/): what her phone asks the server for.
+
+Errors are problem+json like /api/v1 (the same handlers). Calls about her account carry the
+SEP-10 token (`Authorization: Bearer …`); its `sub` is the only account they act for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from sozu.core.api import (
+    JsonObjectParser,
+    api_view,
+    error_response,
+    http_error,
+    internal_error,
+    request_refusal,
+    too_big,
+)
+from sozu.stellar.network import usdc_asset
+from sozu.wallet import rates, sep10
+from sozu.wallet.errors import SozuError
+from sozu.wallet.services import accounts, invitations, submission
+
+router = Router(tags=["wallet"])
+
+
+class Sep10Token(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> str | None:
+        try:
+            return sep10.token_account(token.strip())
+        except sep10.Sep10Error:
+            return None
+
+
+def account_of(request: HttpRequest) -> str:
+    return sep10_base(str(request.auth))  # type: ignore[attr-defined]
+
+
+def sep10_base(account: str) -> str:
+    return submission.base_account(account)
+
+
+class UsdcOut(Schema):
+    code: str
+    issuer: str
+
+
+class ConfigOut(Schema):
+    network_passphrase: str
+    horizon_url: str
+    usdc: UsdcOut
+    home_domain: str
+    sponsor: str
+    recovery_signer: str
+
+
+class RateOut(Schema):
+    rate: str | None
+    source: str | None = None
+    quoted_at: str | None = None
+    stale_after: str | None = None
+
+
+class CreationIn(Schema):
+    recovery_code_signer: str
+
+
+class TransactionIn(Schema):
+    transaction: str
+
+
+class CreationOut(Schema):
+    transaction: str
+    network_passphrase: str
+    summary: dict[str, Any]
+
+
+class SubmittedOut(Schema):
+    hash: str
+    inner_hash: str
+    status: str
+    ledger: int | None
+
+
+class RedeemIn(Schema):
+    code: str
+
+
+class LinkOut(Schema):
+    organization: str
+    beneficiary: str
+
+
+class MeOut(Schema):
+    account: str
+    links: list[LinkOut]
+
+
+@router.get("/config", response=ConfigOut, auth=None, url_name="wallet_config")
+def config(request: HttpRequest) -> dict[str, Any]:
+    usdc = usdc_asset()
+    return {
+        "network_passphrase": settings.NETWORK_PASSPHRASE,
+        "horizon_url": settings.SOZU_PUBLIC_HORIZON_URL or settings.HORIZON_URL,
+        "usdc": {"code": usdc.code, "issuer": usdc.issuer or ""},
+        "home_domain": sep10.home_domain(),
+        "sponsor": accounts.sponsor_public_key(),
+        "recovery_signer": accounts.recovery_signer(),
+    }
+
+
+@router.get("/rate", response=RateOut, auth=None, url_name="wallet_rate")
+def rate(request: HttpRequest) -> dict[str, Any]:
+    from datetime import timedelta
+
+    quote = rates.rate_current()
+    if quote is None:
+        return {"rate": None}
+    stale_after = min(quote.quoted_at, quote.fetched_at) + timedelta(
+        minutes=settings.SOZU_RATE_STALE_MINUTES
+    )
+    return {
+        "rate": str(quote.rate),
+        "source": quote.source,
+        "quoted_at": quote.quoted_at.isoformat(),
+        "stale_after": stale_after.isoformat(),
+    }
+
+
+@router.post("/account", response=CreationOut, url_name="wallet_account_build")
+def account_build(request: HttpRequest, body: CreationIn) -> dict[str, Any]:
+    creation = accounts.account_creation_build(
+        account=account_of(request), recovery_code_signer=body.recovery_code_signer.strip()
+    )
+    return {
+        "transaction": creation.xdr,
+        "network_passphrase": settings.NETWORK_PASSPHRASE,
+        "summary": creation.summary,
+    }
+
+
+def _submitted(row: Any) -> dict[str, Any]:
+    return {
+        "hash": row.outer_hash,
+        "inner_hash": row.inner_hash,
+        "status": row.status,
+        "ledger": row.ledger,
+    }
+
+
+@router.post("/account/submit", response=SubmittedOut, url_name="wallet_account_submit")
+def account_submit(request: HttpRequest, body: TransactionIn) -> dict[str, Any]:
+    row = accounts.account_creation_submit(account=account_of(request), signed_xdr=body.transaction)
+    return _submitted(row)
+
+
+@router.post("/transactions", response=SubmittedOut, url_name="wallet_transactions")
+def transactions(request: HttpRequest, body: TransactionIn) -> dict[str, Any]:
+    row = submission.payment_submit(account=account_of(request), signed_xdr=body.transaction)
+    return _submitted(row)
+
+
+@router.post("/invitations/redeem", response=LinkOut, url_name="wallet_invitation_redeem")
+def invitation_redeem(request: HttpRequest, body: RedeemIn) -> dict[str, Any]:
+    inv = invitations.invitation_redeem(account=account_of(request), code=body.code)
+    return {"organization": inv.organization.name, "beneficiary": inv.beneficiary.full_name}
+
+
+@router.get("/me", response=MeOut, url_name="wallet_me")
+def me(request: HttpRequest) -> dict[str, Any]:
+    from sozu.beneficiaries.models import Beneficiary
+
+    account = account_of(request)
+    linked = Beneficiary.objects.filter(stellar_address=account).select_related("organization")
+    return {
+        "account": account,
+        "links": [
+            {"organization": b.organization.name, "beneficiary": b.full_name} for b in linked
+        ],
+    }
+
+
+def build_wallet_api() -> NinjaAPI:
+    api = NinjaAPI(
+        title="Sozu Wallet API",
+        version="1",
+        auth=Sep10Token(),
+        parser=JsonObjectParser(),
+        openapi_url=None,
+        docs_url=None,
+        urls_namespace="wallet-api",
+        servers=[],
+    )
+    handlers: dict[type[Exception], Any] = {
+        SozuError: lambda request, exc: error_response(exc),
+        AuthenticationError: lambda request, exc: error_response(
+            SozuError("wallet_unauthenticated")
+        ),
+        ValidationError: lambda request, exc: error_response(request_refusal(request, exc)),
+        HttpError: http_error,
+        Http404: lambda request, exc: error_response(SozuError("not_found")),
+        RequestDataTooBig: too_big,
+        Exception: internal_error,
+    }
+    for exc_class, handler in handlers.items():
+        api.add_exception_handler(exc_class, handler)
+    api.add_router("/", router)
+    return api
+
+
+def wallet_api_urlpatterns() -> list[URLPattern]:
+    api = build_wallet_api()
+    patterns = []
+    for bound in api._get_bound_routers():
+        for route, path_view in bound.path_operations.items():
+            full = "/".join(part.strip("/") for part in (bound.prefix, route) if part.strip("/"))
+            methods = {m for op in path_view.operations for m in op.methods}
+            name = path_view.operations[0].view_func.__name__
+            patterns.append(
+                path(
+                    "wallet/api/" + full,
+                    api_view(path_view.get_view(), methods),
+                    name=f"wallet_api_{name}",
+                )
+            )
+    return patterns
+
+
+__all__ = ["HttpResponse", "build_wallet_api", "wallet_api_urlpatterns"]
