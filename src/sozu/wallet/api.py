@@ -100,6 +100,22 @@ class LinkOut(Schema):
     beneficiary: str
 
 
+class Sep7In(Schema):
+    uri: str
+
+
+class Sep7Out(Schema):
+    destination: str
+    amount: str | None
+    asset_code: str
+    asset_issuer: str
+    memo: str
+    memo_type: str
+    message: str
+    origin_domain: str
+    verified: bool
+
+
 class MeOut(Schema):
     account: str
     links: list[LinkOut]
@@ -173,6 +189,18 @@ def transactions(request: HttpRequest, body: TransactionIn) -> dict[str, Any]:
 def invitation_redeem(request: HttpRequest, body: RedeemIn) -> dict[str, Any]:
     inv = invitations.invitation_redeem(account=account_of(request), code=body.code)
     return {"organization": inv.organization.name, "beneficiary": inv.beneficiary.full_name}
+
+
+@router.post("/sep7/check", response=Sep7Out, url_name="wallet_sep7_check")
+def sep7_check(request: HttpRequest, body: Sep7In) -> dict[str, Any]:
+    """A scanned payment request, decoded and its signature checked, before she signs."""
+    from sozu.wallet.sep7 import pay_request_check
+
+    found = pay_request_check(body.uri)
+    return {
+        **found.__dict__,
+        "amount": str(found.amount) if found.amount is not None else None,
+    }
 
 
 @router.get("/me", response=MeOut, url_name="wallet_me")

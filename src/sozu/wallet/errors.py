@@ -50,6 +50,16 @@ WALLET_MESSAGES: dict[str, tuple[Promise, int]] = {
         _("Invitations can only be sent to an approved or applying beneficiary."),
         400,
     ),
+    "sep7_invalid": (_("This is not a Stellar payment request (web+stellar:pay)."), 400),
+    "sep7_signature_invalid": (
+        _("This payment request was changed or its signature is not valid: do not pay it."),
+        400,
+    ),
+    "sep7_origin_unreachable": (
+        _("Could not check who made this payment request (%(domain)s): do not pay it."),
+        400,
+    ),
+    "sep7_other_network": (_("This payment request is for another Stellar network."), 400),
 }
 MESSAGES.update(WALLET_MESSAGES)
 

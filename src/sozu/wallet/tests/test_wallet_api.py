@@ -367,3 +367,28 @@ def test_config_and_rate_for_the_wallet(wallet_net: Any) -> None:
     assert body["sponsor"] == accounts.sponsor_public_key()
     rate = call(client, "get", "/wallet/api/rate", None).json()
     assert rate["rate"] == "1450.0000000" and rate["source"] == "manual"
+
+
+def test_the_wallet_checks_a_scanned_request_before_she_signs(wallet_net: Any) -> None:
+    from sozu.wallet.sep7 import pay_uri
+
+    client = Client()
+    token = token_for(client, Keypair.random())
+    good = pay_uri(
+        destination=Keypair.random().public_key,
+        amount=Decimal("12"),
+        asset=Asset("USDC", wallet_net.usdc_issuer),
+        memo="SZ-1",
+    )
+    ok = call(client, "post", "/wallet/api/sep7/check", token, {"uri": good})
+    assert ok.status_code == 200 and ok.json()["verified"] is True
+    assert Decimal(ok.json()["amount"]) == 12
+    bad = call(
+        client,
+        "post",
+        "/wallet/api/sep7/check",
+        token,
+        {"uri": good.replace("amount=12", "amount=120")},
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "sep7_signature_invalid"
+    assert "no lo pagues" in bad.json()["detail"]
