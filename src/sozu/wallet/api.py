@@ -116,6 +116,28 @@ class Sep7Out(Schema):
     verified: bool
 
 
+class RecoveryIn(Schema):
+    account: str
+    new_device_key: str
+    recovery_code_key: str
+    #: base64 signature by the recovery code's key of "sozu-recovery:{account}:{new_device_key}"
+    proof: str
+
+
+class RecoveryOut(Schema):
+    handle: str
+    status: str
+
+
+class CodeIn(Schema):
+    code: str
+
+
+class XdrOut(Schema):
+    transaction: str
+    network_passphrase: str
+
+
 class MeOut(Schema):
     account: str
     links: list[LinkOut]
@@ -203,6 +225,90 @@ def sep7_check(request: HttpRequest, body: Sep7In) -> dict[str, Any]:
     }
 
 
+RECOVERY_SALT = "sozu.wallet.recovery"
+
+
+def _handle(req: Any) -> str:
+    from django.core import signing
+
+    return signing.dumps(req.pk, salt=RECOVERY_SALT)
+
+
+def _recovery_id(handle: str) -> int:
+    from django.core import signing
+
+    try:
+        return int(signing.loads(handle, salt=RECOVERY_SALT, max_age=24 * 3600))
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise SozuError("wallet_recovery_not_pending") from exc
+
+
+@router.post("/recovery", response=RecoveryOut, auth=None, url_name="wallet_recovery_start")
+def recovery_start(request: HttpRequest, body: RecoveryIn) -> dict[str, Any]:
+    """From her new phone: she has lost her device key, not her recovery code."""
+    import base64
+    import binascii
+
+    from sozu.wallet.services.recovery import recovery_start as start
+
+    try:
+        proof = base64.b64decode(body.proof, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SozuError("wallet_recovery_refused") from exc
+    req = start(
+        account=body.account.strip(),
+        new_device_key=body.new_device_key.strip(),
+        recovery_code_key=body.recovery_code_key.strip(),
+        proof=proof,
+    )
+    return {"handle": _handle(req), "status": req.status}
+
+
+@router.post(
+    "/recovery/{handle}/code", response=RecoveryOut, auth=None, url_name="wallet_recovery_code"
+)
+def recovery_code(request: HttpRequest, handle: str, body: CodeIn) -> dict[str, Any]:
+    from sozu.wallet.services.recovery import recovery_verify_code
+
+    req = recovery_verify_code(request_id=_recovery_id(handle), code=body.code)
+    return {"handle": handle, "status": req.status}
+
+
+@router.get("/recovery/{handle}", response=RecoveryOut, auth=None, url_name="wallet_recovery")
+def recovery_status(request: HttpRequest, handle: str) -> dict[str, Any]:
+    from sozu.wallet.models import RecoveryRequest
+
+    req = RecoveryRequest.objects.filter(pk=_recovery_id(handle)).first()
+    if req is None:
+        raise SozuError("wallet_recovery_not_pending")
+    return {"handle": handle, "status": req.status}
+
+
+@router.get(
+    "/recovery/{handle}/transaction",
+    response=XdrOut,
+    auth=None,
+    url_name="wallet_recovery_transaction",
+)
+def recovery_transaction(request: HttpRequest, handle: str) -> dict[str, Any]:
+    from sozu.wallet.services.recovery import recovery_build
+
+    xdr = recovery_build(request_id=_recovery_id(handle))
+    return {"transaction": xdr, "network_passphrase": settings.NETWORK_PASSPHRASE}
+
+
+@router.post(
+    "/recovery/{handle}/submit",
+    response=SubmittedOut,
+    auth=None,
+    url_name="wallet_recovery_submit",
+)
+def recovery_submit(request: HttpRequest, handle: str, body: TransactionIn) -> dict[str, Any]:
+    from sozu.wallet.services.recovery import recovery_submit as submit
+
+    return _submitted(submit(request_id=_recovery_id(handle), signed_xdr=body.transaction))
+
+
 @router.get("/me", response=MeOut, url_name="wallet_me")
 def me(request: HttpRequest) -> dict[str, Any]:
     from sozu.beneficiaries.models import Beneficiary
@@ -255,7 +361,7 @@ def wallet_api_urlpatterns() -> list[URLPattern]:
             name = path_view.operations[0].view_func.__name__
             patterns.append(
                 path(
-                    "wallet/api/" + full,
+                    "wallet/api/" + full.replace("{", "<").replace("}", ">"),
                     api_view(path_view.get_view(), methods),
                     name=f"wallet_api_{name}",
                 )

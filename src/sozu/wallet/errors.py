@@ -60,6 +60,20 @@ WALLET_MESSAGES: dict[str, tuple[Promise, int]] = {
         400,
     ),
     "sep7_other_network": (_("This payment request is for another Stellar network."), 400),
+    "wallet_recovery_refused": (
+        _("This recovery request is not signed by a recovery key of that account."),
+        403,
+    ),
+    "wallet_recovery_no_phone": (
+        _("No organization has a phone number for this wallet: ask your organization for help."),
+        400,
+    ),
+    "wallet_recovery_not_pending": (_("This recovery request is not waiting for that step."), 409),
+    "wallet_recovery_code_expired": (_("The code expired: ask for a new one."), 410),
+    "wallet_recovery_code_wrong": (
+        _("That is not the code we sent (%(left)s tries left)."),
+        400,
+    ),
 }
 MESSAGES.update(WALLET_MESSAGES)
 

@@ -140,3 +140,44 @@ class Invitation(models.Model):
         if self.expires_at <= now:  # type: ignore[operator]
             return "expired"
         return "open"
+
+
+class RecoveryRequest(models.Model):
+    """She lost her phone: a new device key is added by her two recovery signers.
+
+    She proves who she is with a code sent to the phone on her beneficiary record and NGO staff
+    confirm it in the dashboard; only then does Sozu's recovery signer co-sign, together with
+    her recovery code's key (10 + 10 reach the threshold 20). Sozu alone never can.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_OTP = "pending_otp", _("Waiting for the code sent to her phone")
+        PENDING_STAFF = "pending_staff", _("Waiting for the organization's confirmation")
+        READY = "ready", _("Confirmed: waiting for her signature")
+        DONE = "done", _("Recovered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.CharField(max_length=56, db_index=True)
+    new_device_key = models.CharField(max_length=56)
+    recovery_code_key = models.CharField(max_length=56)
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="wallet_recoveries"
+    )
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.CASCADE, related_name="wallet_recoveries"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_OTP)
+    otp_hash = models.CharField(max_length=64)
+    otp_expires_at = models.DateTimeField()
+    otp_attempts = models.PositiveSmallIntegerField(default=0)
+    otp_verified_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.CharField(max_length=120, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    inner_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"recovery {self.account[:8]}… {self.status}"

@@ -22,4 +22,9 @@ urlpatterns = [
         views_staff.revoke,
         name="invitation-revoke",
     ),
+    path(
+        "beneficiarias/recuperaciones/<int:recovery_id>/confirmar/",
+        views_staff.recovery_confirm_view,
+        name="recovery-confirm",
+    ),
 ]

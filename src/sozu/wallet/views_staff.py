@@ -66,3 +66,22 @@ def revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation_revoke(invitation=inv, actor=_actor(request))
     messages.success(request, _("The invitation was cancelled: its link no longer works."))
     return redirect("beneficiaries:detail", beneficiary_id=inv.beneficiary_id)
+
+
+@org_member_required(Action.REVIEW_BENEFICIARY)
+@require_POST
+def recovery_confirm_view(request: HttpRequest, recovery_id: int) -> HttpResponse:
+    from sozu.wallet.models import RecoveryRequest
+    from sozu.wallet.services.recovery import recovery_confirm
+
+    org = current_organization(request)
+    req = RecoveryRequest.objects.filter(organization=org, pk=recovery_id).first()
+    if req is None:
+        raise Http404
+    try:
+        recovery_confirm(request=req, actor=_actor(request))
+    except SozuError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Confirmed: she can now finish the recovery on her new phone."))
+    return redirect("beneficiaries:detail", beneficiary_id=req.beneficiary_id)

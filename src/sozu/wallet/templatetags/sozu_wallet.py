@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from sozu.beneficiaries.models import Beneficiary
-from sozu.wallet.models import Invitation
+from sozu.wallet.models import Invitation, RecoveryRequest
 
 register = template.Library()
 
@@ -32,5 +32,17 @@ def wallet_last_redeemed(beneficiary: Beneficiary) -> Invitation | None:
         Invitation.objects.filter(beneficiary=beneficiary)
         .exclude(redeemed_at=None)
         .order_by("-redeemed_at")
+        .first()
+    )
+
+
+@register.simple_tag
+def wallet_recovery_waiting(beneficiary: Beneficiary) -> RecoveryRequest | None:
+    """A recovery she started and proved with her phone's code, waiting for staff."""
+    return (
+        RecoveryRequest.objects.filter(
+            beneficiary=beneficiary, status=RecoveryRequest.Status.PENDING_STAFF
+        )
+        .order_by("-created_at")
         .first()
     )

@@ -83,6 +83,24 @@ def an_audit_event(o: Organization) -> int:
 
 #: URL parameter name -> how to make an object of that kind in an organization (its id).
 #: A new page with a new kind of id registers its factory here.
+def a_recovery(o: Organization) -> int:
+    from django.utils import timezone
+
+    from sozu.wallet.models import RecoveryRequest
+
+    b = a_beneficiary(o)
+    return RecoveryRequest.objects.create(
+        account=b.stellar_address,
+        new_device_key=b.stellar_address,
+        recovery_code_key=b.stellar_address,
+        organization=o,
+        beneficiary=b,
+        status=RecoveryRequest.Status.PENDING_STAFF,
+        otp_hash="-",
+        otp_expires_at=timezone.now(),
+    ).pk
+
+
 ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "batch_id": a_batch,
     "payout_id": lambda o: PayoutFactory.create(organization=o, amount=Decimal("3")).pk,
@@ -100,6 +118,7 @@ ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "invitation_id": lambda o: (
         invitation_create(beneficiary=a_beneficiary(o), actor="test").invitation.pk
     ),
+    "recovery_id": lambda o: a_recovery(o),
 }
 
 #: Patterns that are not about one organization's data, so not checked (route prefix -> why).
