@@ -138,6 +138,16 @@ class XdrOut(Schema):
     network_passphrase: str
 
 
+class ActivityOut(Schema):
+    #: The hash Horizon lists the payment under (a fee bump's outer hash when there is one).
+    tx_hash: str
+    kind: str
+    organization: str
+    memo: str
+    amount: str
+    paid_at: str | None
+
+
 class MeOut(Schema):
     account: str
     links: list[LinkOut]
@@ -307,6 +317,32 @@ def recovery_submit(request: HttpRequest, handle: str, body: TransactionIn) -> d
     from sozu.wallet.services.recovery import recovery_submit as submit
 
     return _submitted(submit(request_id=_recovery_id(handle), signed_xdr=body.transaction))
+
+
+@router.get("/activity", response=list[ActivityOut], url_name="wallet_activity")
+def activity(request: HttpRequest) -> list[dict[str, Any]]:
+    """What the server knows about her payments, to label her history: each payout an NGO
+    paid her (by its transaction hash). Amounts and balances still come from the network."""
+    from sozu.disbursements.models import Payout
+
+    account = account_of(request)
+    paid = (
+        Payout.objects.filter(destination__in=[account], status=Payout.Status.PAID)
+        .exclude(tx_hash="")
+        .select_related("organization")
+        .order_by("-paid_at", "-id")[:200]
+    )
+    return [
+        {
+            "tx_hash": p.outer_tx_hash or p.tx_hash,
+            "kind": "disbursement",
+            "organization": p.organization.name,
+            "memo": p.memo,
+            "amount": str(p.amount),
+            "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+        }
+        for p in paid
+    ]
 
 
 @router.get("/me", response=MeOut, url_name="wallet_me")

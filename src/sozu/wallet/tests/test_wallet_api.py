@@ -392,3 +392,29 @@ def test_the_wallet_checks_a_scanned_request_before_she_signs(wallet_net: Any) -
     )
     assert bad.status_code == 400 and bad.json()["code"] == "sep7_signature_invalid"
     assert "no lo pagues" in bad.json()["detail"]
+
+
+def test_her_history_labels_what_her_ngo_paid_her(wallet_net: Any, make_org: Any) -> None:
+    from sozu.disbursements.services.payouts import payout_create, payout_pay_now
+
+    org = make_org()
+    client = Client()
+    device, _code, token = create_wallet(client)
+    payout = payout_create(
+        organization=org,
+        data={"destination": device.public_key, "amount": "40", "memo": "Crédito 1"},
+        actor="test",
+    )
+    payout = payout_pay_now(payout=payout, worker="test")
+    assert payout.status == "paid"
+    listed = call(client, "get", "/wallet/api/activity", token).json()
+    assert [(a["organization"], Decimal(a["amount"]), a["memo"]) for a in listed] == [
+        (org.name, Decimal("40"), "Crédito 1")
+    ]
+    # The hash is the one Horizon lists her payment under.
+    ops = Server(wallet_net.url).payments().for_account(device.public_key).call()
+    hashes = {r["transaction_hash"] for r in ops["_embedded"]["records"]}
+    assert listed[0]["tx_hash"] in hashes
+    # Another wallet sees nothing of hers.
+    other = token_for(client, Keypair.random())
+    assert call(client, "get", "/wallet/api/activity", other).json() == []
