@@ -9,7 +9,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sozu.audit.selectors import AuditFilters, audit_actions, audit_events, audit_export_csv
+from sozu.audit.selectors import (
+    AuditFilters,
+    audit_actions,
+    audit_event_count,
+    audit_events,
+    audit_export_csv,
+)
 from sozu.audit.services import audit_verify_chain
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
@@ -59,9 +65,11 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters]:
 def events(request: HttpRequest) -> HttpResponse:
     org = current_organization(request)
     form, filters = _filtered(request)
-    page = Paginator(audit_events(organization=org, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(audit_events(organization=org, filters=filters), PAGE_SIZE)
+    if filters == AuditFilters():
+        # The whole log: its size is the chain head's seq, not a COUNT(*) of every event.
+        paginator.count = audit_event_count(organization=org)  # type: ignore[misc]
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -62,6 +62,10 @@ class Beneficiary(models.Model):
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "national_id"]),
+            # Beneficiarias: the list by name, one page read from the index.
+            models.Index(
+                fields=["organization", "full_name", "id"], name="beneficiary_org_name_idx"
+            ),
         ]
 
     def __str__(self) -> str:

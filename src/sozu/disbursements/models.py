@@ -47,6 +47,11 @@ class Batch(models.Model):
         indexes = [
             models.Index(fields=["status"]),
             models.Index(fields=["status", "scheduled_for"], name="batch_due_idx"),
+            # Lotes and Inicio: the organization's batches, newest first / by status.
+            models.Index(
+                fields=["organization", "-created_at", "-id"], name="batch_org_newest_idx"
+            ),
+            models.Index(fields=["organization", "status"], name="batch_org_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -131,6 +136,15 @@ class Payout(models.Model):
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["batch", "status"]),
             models.Index(fields=["tx_hash"]),
+            # Pagos: newest first, one page read from the index instead of sorting every row.
+            models.Index(
+                fields=["organization", "-created_at", "-id"], name="payout_org_newest_idx"
+            ),
+            # Inicio: what was paid in a time range, and what settled in the last 30 days.
+            models.Index(fields=["organization", "status", "paid_at"], name="payout_org_paid_idx"),
+            models.Index(fields=["organization", "updated_at"], name="payout_org_updated_idx"),
+            # A batch's page: its lines in order, one page read from the index.
+            models.Index(fields=["batch", "line_number", "id"], name="payout_batch_line_idx"),
         ]
 
     def __str__(self) -> str:

@@ -216,7 +216,10 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     status = request.GET.get("status", "")
     if status not in Payout.Status.values:
         status = ""
-    page = paginate(request, batch_lines_for_page(batch=batch, status=status))
+    progress = batch_progress(batch=batch)
+    # Every line: the progress has just counted them.
+    known = progress.lines if not status else None
+    page = paginate(request, batch_lines_for_page(batch=batch, status=status), count=known)
     with_reasons(page.object_list)
     approvals = list(
         BatchApproval.objects.filter(batch=batch, voided_at__isnull=True).order_by("created_at")
@@ -225,7 +228,7 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     return {
         "section": "batches",
         "batch": batch,
-        "progress": batch_progress(batch=batch),
+        "progress": progress,
         "live": batch_is_live(batch),
         "page": page,
         "status": status,

@@ -16,9 +16,17 @@ from sozu.errors import SozuError
 PAGE_SIZE = 50
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], size: int = PAGE_SIZE) -> Page[Any]:
-    """One count query and one page query, whatever the number of rows."""
-    return Paginator(qs, size).get_page(request.GET.get("page"))
+def paginate(
+    request: HttpRequest, qs: QuerySet[Any], size: int = PAGE_SIZE, *, count: int | None = None
+) -> Page[Any]:
+    """One count query and one page query, whatever the number of rows.
+
+    `count`: the number of rows when the caller already knows it (no count query then).
+    """
+    paginator = Paginator(qs, size)
+    if count is not None:
+        paginator.count = count  # type: ignore[misc]
+    return paginator.get_page(request.GET.get("page"))
 
 
 def query_without_page(request: HttpRequest) -> str:
