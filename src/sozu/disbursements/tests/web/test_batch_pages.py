@@ -300,8 +300,14 @@ def test_the_picking_form_keeps_ticks_and_amounts_across_pages_and_searches(
     # Page 2: Eva ticked, then a search for Ana: she is still ticked with her amount.
     r = operator.post(
         f"{url}?page=2",
-        {"name": "Mayo", "default_amount": "10", "shown": [eva.pk], "pick": [eva.pk],
-         "q": "Ana", "search": "1"},
+        {
+            "name": "Mayo",
+            "default_amount": "10",
+            "shown": [eva.pk],
+            "pick": [eva.pk],
+            "q": "Ana",
+            "search": "1",
+        },
     )
     assert r["Location"] == f"{url}?q=Ana"
     found = operator.get(r["Location"])
@@ -313,16 +319,21 @@ def test_the_picking_form_keeps_ticks_and_amounts_across_pages_and_searches(
     # Unticking Ana in the search results removes only her; the others stay.
     r = operator.post(
         f"{url}?q=Ana",
-        {"name": "Mayo", "default_amount": "10", "shown": [ana.pk], "q": "Ana",
-         "search": "clear"},
+        {"name": "Mayo", "default_amount": "10", "shown": [ana.pk], "q": "Ana", "search": "clear"},
     )
     assert r["Location"] == url
     page1 = operator.get(url)
     assert not any(b.picked for b in page1.context["page"])
     r = operator.post(
         url,
-        {"name": "Mayo", "default_amount": "10", "shown": [ana.pk, bea.pk],
-         "pick": [ana.pk, bea.pk], f"amount_{ana.pk}": "7", "check": "1"},
+        {
+            "name": "Mayo",
+            "default_amount": "10",
+            "shown": [ana.pk, bea.pk],
+            "pick": [ana.pk, bea.pk],
+            f"amount_{ana.pk}": "7",
+            "check": "1",
+        },
     )
     assert r.status_code == 200 and r.context["from_pick"] is True
     assert "Las 3 líneas son válidas" in text(r) and "27,00 USDC" in text(r)

@@ -432,7 +432,7 @@ def test_the_batch_lines_pager_swaps_only_the_lines_and_pushes_the_address(
     expect(viewer.locator("#lines")).not_to_contain_text("Página 2 de 2")
     # Without JS the same links load the whole page.
     nojs = browser.new_context(locale="es-AR", java_script_enabled=False)
-    nojs.add_cookies(viewer.context.cookies())
+    nojs.add_cookies(viewer.context.cookies())  # type: ignore[arg-type]
     page = nojs.new_page()
     page.goto(f"{base}/lotes/{batch.pk}/")
     page.locator("#lines").get_by_role("link", name="Siguiente").click()

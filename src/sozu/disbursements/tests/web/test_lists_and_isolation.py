@@ -180,9 +180,7 @@ def test_the_batch_lines_pager_and_filters_answer_only_the_lines_with_htmx():
     assert body.lstrip().startswith('<section id="lines"') and "<html" not in body
     assert 'id="live"' not in body and "Página 2 de 2" in body
     assert [p.line_number for p in r.context["page"]] == list(range(51, 61))
-    r = client.get(
-        url, {"status": "paid"}, headers={"HX-Request": "true", "HX-Target": "lines"}
-    )
+    r = client.get(url, {"status": "paid"}, headers={"HX-Request": "true", "HX-Target": "lines"})
     assert {p.status for p in r.context["page"]} == {"paid"}
     assert 'href="?status=paid&amp;page=2"' not in r.content.decode()  # 30 paid: one page
     # The live poll (target #live) still gets the whole live part, lines included.

@@ -13,7 +13,7 @@ from django.urls import reverse
 from sozu.audit.models import AuditEvent
 from sozu.disbursements.tests.web.helpers import signed_in, text
 from sozu.orgs.masterkey import master_box
-from sozu.orgs.models import ApiKey, Membership
+from sozu.orgs.models import ApiKey, Membership, Organization
 from sozu.orgs.services import apikey_authenticate
 from sozu.web.tests.helpers import org, staff
 from sozu.webhooks.models import WebhookEndpoint
@@ -171,7 +171,7 @@ def test_another_organizations_member_key_and_webhook_answer_404():
     assert hook.secret_ciphertext == "x"
 
 
-def _disabled_endpoint(o: object) -> WebhookEndpoint:
+def _disabled_endpoint(o: Organization) -> WebhookEndpoint:
     return WebhookEndpoint.objects.create(
         organization=o,
         url="https://93.184.216.34/hook",
