@@ -235,3 +235,18 @@ def test_enable_and_rotate_ask_for_the_second_factor_and_only_owners_may():
             assert other.post(reverse(name, args=[hook.pk])).status_code == 403
     hook.refresh_from_db()
     assert hook.active is False and master_box().decrypt(hook.secret_ciphertext) == "whsec_old"
+
+
+def test_an_owner_without_a_second_factor_is_shown_where_to_set_it_up():
+    o = org()
+    client = Client()
+    client.force_login(staff(o, "owner").user)  # password only
+    r = client.post(reverse("config:webhook-create"), {"url": "https://93.184.216.34/hook"})
+    assert r.status_code == 403
+    body = text(r)
+    assert "Esta acción requiere la verificación en dos pasos." in body
+    assert f'href="{reverse("mfa_index")}">Configurar la verificación en dos pasos</a>' in body
+    assert not WebhookEndpoint.objects.filter(organization=o).exists()
+    # Someone with a second factor is not sent there: the reason is another one.
+    operator, _ = signed_in(o, "operator")
+    assert "Configurar la verificación" not in text(operator.get(reverse("config:webhooks")))
