@@ -337,6 +337,7 @@ def test_the_picking_form_keeps_ticks_and_amounts_across_pages_and_searches(
     )
     assert r.status_code == 200 and r.context["from_pick"] is True
     assert "Las 3 líneas son válidas" in text(r) and "27,00 USDC" in text(r)
+    assert f"Bea Ruiz (#{bea.pk})" in text(r)  # the preview names whom each line pays
     assert Batch.objects.count() == 0
     r = operator.post(
         reverse("batches:new"),
