@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import phonenumbers
 from django.conf import settings
 from django.utils import translation
 
-__all__ = ["format_ars", "format_usdc", "round_for_display"]
+__all__ = ["format_ars", "format_phone", "format_usdc", "round_for_display"]
 
 #: language prefix → (thousands separator, decimal separator). Anything else uses es-AR.
 _SEPARATORS: dict[str, tuple[str, str]] = {
@@ -71,3 +72,21 @@ def _as_decimal(amount: object) -> Decimal:
     if not value.is_finite():
         raise ValueError(f"cannot format a non-finite amount: {value}")
     return value
+
+
+def format_phone(e164: str) -> str:
+    """A stored E.164 phone as people write it: ``+5491143211234`` → ``+54 9 11 4321-1234``.
+
+    The area code's length (2 to 4 digits in Argentina) comes from libphonenumber's tables;
+    a mobile keeps its 9 after +54. Anything that is not a valid number is shown as stored.
+    """
+    text = (e164 or "").strip()
+    if not text.startswith("+"):
+        return text
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -49,6 +49,7 @@ from sozu.beneficiaries.services import (
 )
 from sozu.beneficiaries.services.applications import application_clean, duplicate_errors
 from sozu.errors import SozuError, message_for
+from sozu.formatting import format_phone
 from sozu.orgs.permissions import Action, can, current_organization, org_member_required
 
 PER_PAGE = 50
@@ -215,6 +216,7 @@ def beneficiary_edit(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
     b = _get(request, beneficiary_id)
     if request.method == "GET":
         initial = {k: getattr(b, k) for k in APPLICATION_FIELDS}
+        initial["phone"] = format_phone(b.phone)  # as people write it; read back the same
         return _render_form(request, ApplicationForm(initial=initial, with_attachments=False), b)
     form = ApplicationForm(request.POST, with_attachments=False)
     if (field := request.GET.get("validate")) and getattr(request, "htmx", False):

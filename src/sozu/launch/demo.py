@@ -82,10 +82,11 @@ def demo_ensure(*, var_dir: Path, actor: str) -> Demo:
 
 # --- demo staff for the dashboard (issue 11) -------------------------------------------------
 STAFF_FILE = "demo-staff.json"
-#: (email, role, with an authenticator app): the approver signs in with a TOTP code, as
-#: approving and executing payments needs a second factor.
+#: (email, role, with an authenticator app): the approver and the owner sign in with a TOTP
+#: code, as approving and executing payments, and every change in Configuración (members,
+#: limits, API keys, webhooks: step-up), need a second factor.
 DEMO_STAFF = (
-    ("owner@demo.sozu.local", "owner", False),
+    ("owner@demo.sozu.local", "owner", True),
     ("operator@demo.sozu.local", "operator", False),
     ("approver@demo.sozu.local", "approver", True),
 )

@@ -27,4 +27,14 @@ urlpatterns = [
         v.config_webhook_disable,
         name="webhook-disable",
     ),
+    path(
+        "configuracion/webhooks/<int:endpoint_id>/activar/",
+        v.config_webhook_enable,
+        name="webhook-enable",
+    ),
+    path(
+        "configuracion/webhooks/<int:endpoint_id>/rotar-secreto/",
+        v.config_webhook_rotate,
+        name="webhook-rotate",
+    ),
 ]

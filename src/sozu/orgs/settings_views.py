@@ -37,7 +37,12 @@ from sozu.orgs.services import (
     organization_update_limits,
 )
 from sozu.webhooks.models import WebhookEndpoint
-from sozu.webhooks.services import webhook_endpoint_create, webhook_endpoint_disable
+from sozu.webhooks.services import (
+    webhook_endpoint_create,
+    webhook_endpoint_disable,
+    webhook_endpoint_enable,
+    webhook_endpoint_rotate_secret,
+)
 
 OWNER = [Membership.Role.OWNER]
 ROLE_CHOICES = Membership.Role.choices
@@ -296,7 +301,12 @@ class WebhookForm(forms.Form):
 
 
 def _webhooks_page(
-    request: HttpRequest, *, form: WebhookForm | None = None, secret: str = "", status: int = 200
+    request: HttpRequest,
+    *,
+    form: WebhookForm | None = None,
+    secret: str = "",
+    secret_for: WebhookEndpoint | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     endpoints = WebhookEndpoint.objects.filter(organization=current_organization(request)).order_by(
         "-created_at"
@@ -308,6 +318,7 @@ def _webhooks_page(
         status=status,
         endpoints=endpoints,
         secret=secret,
+        secret_for=secret_for,
         form=form or WebhookForm(),
     )
 
@@ -349,3 +360,29 @@ def config_webhook_disable(request: HttpRequest, endpoint_id: int) -> HttpRespon
     else:
         messages.success(request, _("The endpoint no longer receives events."))
     return redirect("config:webhooks")
+
+
+@org_member_required(Action.MANAGE_WEBHOOKS)
+@require_POST
+def config_webhook_enable(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = get_for_org_or_404(WebhookEndpoint, request, pk=endpoint_id)
+    try:
+        webhook_endpoint_enable(endpoint=endpoint, actor=web_actor(request))
+    except SozuError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The endpoint receives events again (those of the meantime are not sent).")
+        )
+    return redirect("config:webhooks")
+
+
+@org_member_required(Action.MANAGE_WEBHOOKS)
+@require_POST
+def config_webhook_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = get_for_org_or_404(WebhookEndpoint, request, pk=endpoint_id)
+    endpoint, secret = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=web_actor(request))
+    # Shown in this answer only; the old secret stopped signing at once.
+    response = _webhooks_page(request, secret=secret, secret_for=endpoint)
+    response["Cache-Control"] = "no-store"
+    return response

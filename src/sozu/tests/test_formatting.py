@@ -10,7 +10,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sozu.formatting import format_ars, format_usdc, round_for_display
+from sozu.formatting import format_ars, format_phone, format_usdc, round_for_display
 
 LANGUAGES = ("es", "en")
 #: language → (thousands separator, decimal separator)
@@ -148,3 +148,21 @@ def test_refuses_non_finite_amounts(bad: Decimal) -> None:
 def test_huge_amounts_do_not_lose_digits() -> None:
     amount = Decimal("123456789012345678901234567890.125")
     assert format_usdc(amount, language="en") == "123,456,789,012,345,678,901,234,567,890.13 USDC"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+5491143211234", "+54 9 11 4321-1234"),  # Buenos Aires mobile: 2-digit area
+        ("+5493875550101", "+54 9 387 555-0101"),  # Salta mobile: 3-digit area
+        ("+5492966412345", "+54 9 2966 41-2345"),  # Río Gallegos mobile: 4-digit area
+        ("+541143211234", "+54 11 4321-1234"),  # a landline: no 9
+        ("", ""),
+        ("+54123", "+54123"),  # not a valid number: shown as stored
+        ("no es un teléfono", "no es un teléfono"),
+    ],
+)
+def test_phones_stored_as_e164_are_shown_as_people_in_argentina_write_them(
+    stored: str, shown: str
+) -> None:
+    assert format_phone(stored) == shown

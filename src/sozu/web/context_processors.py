@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from sozu.credit.nav import credit_tabs
 from sozu.orgs.models import Membership
-from sozu.orgs.permissions import PERMISSIONS, Action
+from sozu.orgs.permissions import PERMISSIONS, Action, has_second_factor
 from sozu.web.nav import nav_links
 
 
@@ -36,6 +36,10 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "current_membership": membership,
         # callable: the switcher's other organizations, read only by pages that show it
         "other_memberships": _other_memberships(request),
+        # callable: whether the person has TOTP or a passkey (the 403 page offers to set one up)
+        "has_second_factor": lambda: (
+            request.user.is_authenticated and has_second_factor(request.user)
+        ),
         # {% if perms_org.approve_batch %}: the same table the views enforce.
         "perms_org": {a.value: role in PERMISSIONS[a] for a in Action} if role else {},
     }

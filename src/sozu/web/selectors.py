@@ -32,6 +32,8 @@ from sozu.stellar.horizon import AccountPayment
 CHANNEL_LOW_XLM = Decimal("2")
 CHART_DAYS = 90
 RUNNING_STATUSES = (Batch.Status.EXECUTING, Batch.Status.PAUSED)
+#: How many scheduled batches the Inicio page looks ahead when it checks the wallet covers them.
+SCHEDULED_BATCHES = 50
 
 
 #: Why a batch is paused, in words for staff (the engine stores only the code).
@@ -78,6 +80,48 @@ class RunningBatch:
         return int(100 * (self.paid + self.failed) / self.lines) if self.lines else 0
 
 
+@dataclass(frozen=True)
+class ScheduledShortfall:
+    """A scheduled batch that the wallet cannot pay when its turn comes."""
+
+    batch: Batch
+    #: What must leave the wallet up to this batch: payouts in flight, the batches scheduled
+    #: before it and this one.
+    needed: Decimal
+    #: The wallet's USDC.
+    usdc: Decimal
+    #: Scheduled batches after this one (also short, since they come later).
+    later: int
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.needed - self.usdc
+
+
+def scheduled_shortfall(
+    organization: Organization, *, usdc: Decimal, reserved: Decimal
+) -> ScheduledShortfall | None:
+    """The first scheduled batch not yet executed that `usdc` (less `reserved`) cannot cover.
+
+    Batches are taken in the order the worker executes them (date, then id); each needs its own
+    total plus the totals of the ones before it. None when every scheduled batch is covered.
+    """
+    scheduled = list(
+        Batch.objects.filter(
+            organization=organization,
+            status=Batch.Status.VALIDATED,
+            submitted_at__isnull=False,
+            scheduled_for__isnull=False,
+        ).order_by("scheduled_for", "pk")[:SCHEDULED_BATCHES]
+    )
+    needed = reserved
+    for i, batch in enumerate(scheduled):
+        needed += batch.total_amount
+        if needed > usdc:
+            return ScheduledShortfall(batch, needed, usdc, len(scheduled) - i - 1)
+    return None
+
+
 @dataclass
 class HomeSummary:
     wallet: AccountBalances | None
@@ -92,6 +136,8 @@ class HomeSummary:
     paused: list[tuple[Batch, str]]
     low_channels: list[AccountBalances]
     chart: dict[str, Any] = field(default_factory=dict)
+    #: The first scheduled batch the wallet cannot pay (None: all covered, or balance unknown).
+    shortfall: ScheduledShortfall | None = None
 
     @property
     def failure_rate(self) -> Decimal | None:
@@ -228,10 +274,16 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
         low_channels = [c for c in channels if c.xlm is None or c.xlm < CHANNEL_LOW_XLM]
     except Exception as exc:  # the network is down or unreachable: the page still shows
         network_error = type(exc).__name__
+    in_flight = reserved_amount(organization)
+    shortfall = None
+    if wallet is not None:  # balance known (an account without USDC has none to spend)
+        shortfall = scheduled_shortfall(
+            organization, usdc=wallet.usdc or Decimal(0), reserved=in_flight
+        )
     return HomeSummary(
         wallet=wallet,
         network_error=network_error,
-        in_flight=reserved_amount(organization),
+        in_flight=in_flight,
         paid_week=sum((v for d, v in by_day.items() if d >= week_start), Decimal(0)),
         paid_month=sum((v for d, v in by_day.items() if d >= month_start), Decimal(0)),
         failed_30d=settled["failed"],
@@ -244,6 +296,7 @@ def home_summary(organization: Organization, *, now: dt.datetime | None = None) 
         ],
         low_channels=low_channels,
         chart=paid_per_day(by_day, today=today),
+        shortfall=shortfall,
     )
 
 

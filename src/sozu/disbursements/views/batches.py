@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,6 +56,7 @@ from sozu.orgs.permissions import (
 )
 
 TEMPLATE_DETAIL = "disbursements/batch_detail.html"
+TEMPLATE_LINES = "disbursements/_batch_lines.html"
 TEMPLATE_NEW = "disbursements/batch_new.html"
 #: How many beneficiaries the picking form lists at once (search narrows it).
 PICK_PAGE_SIZE = 500
@@ -92,12 +95,14 @@ def _render_new(
     preview: BatchPreview | None = None,
     error: str = "",
     status: int = 200,
+    from_pick: bool = False,
 ) -> HttpResponse:
     return render(
         request,
         TEMPLATE_NEW,
         {
             "section": "batches",
+            "from_pick": from_pick,
             "name": name,
             "csv_text": csv_text,
             "preview": preview,
@@ -121,16 +126,30 @@ def _uploaded_text(request: HttpRequest) -> str:
         raise SozuError("csv_malformed", reason=_("the file is not UTF-8 text")) from None
 
 
-def _preview_response(request: HttpRequest, *, name: str, csv_text: str) -> HttpResponse:
+def _preview_response(
+    request: HttpRequest, *, name: str, csv_text: str, from_pick: bool = False
+) -> HttpResponse:
     """Check every row and show it; nothing is saved."""
     org = current_organization(request)
     try:
         rows = rows_from_csv(csv_text.encode())
         preview = batch_preview(organization=org, rows=rows)
     except SozuError as exc:
-        return _render_new(request, name=name, csv_text=csv_text, error=exc.message, status=400)
+        return _render_new(
+            request,
+            name=name,
+            csv_text=csv_text,
+            error=exc.message,
+            status=400,
+            from_pick=from_pick,
+        )
     return _render_new(
-        request, name=name, csv_text=csv_text, preview=preview, status=200 if preview.ok else 400
+        request,
+        name=name,
+        csv_text=csv_text,
+        preview=preview,
+        status=200 if preview.ok else 400,
+        from_pick=from_pick,
     )
 
 
@@ -145,8 +164,9 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         csv_text = _uploaded_text(request)
     except SozuError as exc:
         return _render_new(request, name=name, error=exc.message, status=400)
+    from_pick = "from_pick" in request.POST
     if "confirm" not in request.POST:
-        return _preview_response(request, name=name, csv_text=csv_text)
+        return _preview_response(request, name=name, csv_text=csv_text, from_pick=from_pick)
     org = current_organization(request)
     try:
         # The same call as POST /api/v1/batches: every check runs again on the confirmed text.
@@ -157,40 +177,106 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             name=name,
         )
     except SozuError:
-        return _preview_response(request, name=name, csv_text=csv_text)
+        return _preview_response(request, name=name, csv_text=csv_text, from_pick=from_pick)
+    if from_pick:  # the ticks became this batch: the next one starts from none
+        request.session.pop(PICK_DRAFT, None)
     return redirect("batches:detail", batch_id=batch.pk)
+
+
+#: The session key of the picking form's draft: the ticked rows and their amounts, kept while
+#: the person pages or searches (one draft per session, for the organization it was made in).
+PICK_DRAFT = "batch_pick_draft"
+#: A draft keeps at most this many ticked rows (a batch cannot have more lines anyway).
+PICK_DRAFT_MAX = 10_000
+
+
+def _pick_draft(request: HttpRequest) -> dict[str, Any]:
+    org = current_organization(request)
+    draft = request.session.get(PICK_DRAFT)
+    if isinstance(draft, dict) and draft.get("org") == org.pk:
+        return draft
+    return {"org": org.pk, "picked": {}, "name": "", "default_amount": "", "memo": ""}
+
+
+def _pick_draft_save(request: HttpRequest) -> dict[str, Any]:
+    """Merge the posted page into the draft: rows shown and not ticked leave it."""
+    draft = _pick_draft(request)
+    picked: dict[str, str] = dict(draft["picked"])
+    ticked = [i for i in request.POST.getlist("pick") if i.isdigit()]
+    for raw_id in request.POST.getlist("shown"):
+        if raw_id.isdigit() and raw_id not in ticked:
+            picked.pop(raw_id, None)
+    for raw_id in ticked:
+        if raw_id in picked or len(picked) < PICK_DRAFT_MAX:
+            picked[raw_id] = str(request.POST.get(f"amount_{raw_id}", "")).strip()[:40]
+    draft = {
+        "org": draft["org"],
+        "picked": picked,
+        "name": str(request.POST.get("name", "")).strip()[:MAX_NAME_LENGTH],
+        "default_amount": str(request.POST.get("default_amount", "")).strip()[:40],
+        "memo": str(request.POST.get("memo", "")).strip()[:40],
+    }
+    request.session[PICK_DRAFT] = draft
+    return draft
+
+
+def _pick_url(search: str, page: str = "") -> str:
+    query = {k: v for k, v in (("q", search), ("page", page)) if v}
+    return reverse("batches:pick") + (f"?{urlencode(query)}" if query else "")
 
 
 @org_member_required(Action.PREPARE_BATCH)
 @require_http_methods(["GET", "POST"])
 def batch_pick(request: HttpRequest) -> HttpResponse:
-    """Build a batch from approved beneficiaries: tick, type amounts, then the same preview."""
+    """Build a batch from approved beneficiaries: tick, type amounts, then the same preview.
+
+    The form is one POST form: paging, searching and checking the batch all post it, so the
+    ticks and amounts of the page are kept in the session's draft before moving on (no JS
+    needed); the draft is dropped once the batch is created.
+    """
     search = str(request.GET.get("q", "")).strip()[:100]
-    if request.method == "POST":
-        default = str(request.POST.get("default_amount", "")).strip()
-        memo = str(request.POST.get("memo", "")).strip()
-        picked = []
-        for raw_id in request.POST.getlist("pick"):
-            if not raw_id.isdigit():
-                continue
-            amount = str(request.POST.get(f"amount_{raw_id}", "")).strip() or default
-            picked.append({"beneficiary_id": raw_id, "amount": amount, "memo": memo})
-        name = str(request.POST.get("name", "")).strip()[:MAX_NAME_LENGTH]
-        if not picked:
-            return _render_pick(
-                request, search=search, error=_("Tick at least one beneficiary."), status=400
-            )
-        return _preview_response(request, name=name, csv_text=rows_as_csv(picked))
-    return _render_pick(request, search=search)
+    if request.method == "GET":
+        return _render_pick(request, search=search)
+    if "clear" in request.POST:
+        request.session.pop(PICK_DRAFT, None)
+        return redirect(_pick_url(search))
+    draft = _pick_draft_save(request)
+    if "search" in request.POST:
+        new_search = str(request.POST.get("q", "")).strip()[:100]
+        return redirect(_pick_url("" if request.POST["search"] == "clear" else new_search))
+    goto = str(request.POST.get("goto", ""))
+    if goto.isdigit():
+        return redirect(_pick_url(search, goto))
+    picked = [
+        {
+            "beneficiary_id": raw_id,
+            "amount": amount or draft["default_amount"],
+            "memo": draft["memo"],
+        }
+        for raw_id, amount in draft["picked"].items()
+    ]
+    if not picked:
+        return _render_pick(
+            request, search=search, error=_("Tick at least one beneficiary."), status=400
+        )
+    return _preview_response(
+        request, name=draft["name"], csv_text=rows_as_csv(picked), from_pick=True
+    )
 
 
 def _render_pick(
     request: HttpRequest, *, search: str, error: str = "", status: int = 200
 ) -> HttpResponse:
     org = current_organization(request)
+    draft = _pick_draft(request)
     page = paginate(
         request, approved_beneficiaries(organization=org, search=search), PICK_PAGE_SIZE
     )
+    rows = list(page.object_list)
+    for b in rows:
+        b.picked = str(b.pk) in draft["picked"]
+        b.pick_amount = draft["picked"].get(str(b.pk), "")
+    page.object_list = rows
     return render(
         request,
         "disbursements/batch_pick.html",
@@ -200,6 +286,8 @@ def _render_pick(
             "search": search,
             "error": error,
             "query": query_without_page(request),
+            "draft": draft,
+            "picked_count": len(draft["picked"]),
         },
         status=status,
     )
@@ -212,7 +300,7 @@ def _batch(request: HttpRequest, batch_id: int) -> Batch:
     return get_for_org_or_404(Batch, request, pk=batch_id)
 
 
-def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
+def _lines_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     status = request.GET.get("status", "")
     if status not in Payout.Status.values:
         status = ""
@@ -221,6 +309,16 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     known = progress.lines if not status else None
     page = paginate(request, batch_lines_for_page(batch=batch, status=status), count=known)
     with_reasons(page.object_list)
+    return {
+        "batch": batch,
+        "page": page,
+        "status": status,
+        "statuses": Payout.Status.choices,
+        "query": query_without_page(request),
+    }
+
+
+def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     approvals = list(
         BatchApproval.objects.filter(batch=batch, voided_at__isnull=True).order_by("created_at")
     )
@@ -230,10 +328,7 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
         "batch": batch,
         "progress": progress,
         "live": batch_is_live(batch),
-        "page": page,
-        "status": status,
-        "statuses": Payout.Status.choices,
-        "query": query_without_page(request),
+        **_lines_context(request, batch),
         "approvals": approvals,
         "approved": batch_is_approved(batch),
         "is_preparer": actor in (batch.created_by, batch.prepared_by),
@@ -246,9 +341,18 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
 @org_member_required(Action.VIEW)
 @require_GET
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
-    """The batch page; htmx polls its #live fragment while the batch is paying."""
+    """The batch page; htmx polls its #live fragment while the batch is paying.
+
+    The lines' pager and status filters ask (hx-target="#lines") for the lines alone; without
+    JS they are plain links to the whole page.
+    """
     batch = _batch(request, batch_id)
-    template = f"{TEMPLATE_DETAIL}#live" if getattr(request, "htmx", False) else TEMPLATE_DETAIL
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.history_restore_request:  # htmx rebuilding a page it has not cached
+        htmx = None
+    if htmx and htmx.target == "lines":
+        return render(request, TEMPLATE_LINES, _lines_context(request, batch))
+    template = f"{TEMPLATE_DETAIL}#live" if htmx else TEMPLATE_DETAIL
     return render(request, template, _detail_context(request, batch))
 
 

@@ -94,7 +94,8 @@ def test_beneficiary_add_saves_an_approved_beneficiary(acme: Organization) -> No
         "27123456",
     )
     assert f"Beneficiary {b.pk} “Ana Gómez” added to “acme”" in ran.out
-    assert address in run_sozu("beneficiary", "list", "--org", "acme").out
+    listed = run_sozu("beneficiary", "list", "--org", "acme").out
+    assert address in listed and "+54 9 11 5555-0101" in listed  # shown as people write it
 
 
 def test_beneficiary_add_refuses_a_bad_address(acme: Organization) -> None:

@@ -9,7 +9,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sozu.formatting import format_ars, format_usdc
+from sozu.formatting import format_ars, format_phone, format_usdc
 from sozu.web.explorer import explorer_tx_url
 
 register = template.Library()
@@ -31,6 +31,12 @@ def ars(value: object, places: int = 2) -> str:
     """``{{ amount|ars }}`` → ``$ 1.234,56``."""
     amount = _decimal(value)
     return "" if amount is None else format_ars(amount, places=places)
+
+
+@register.filter
+def phone(value: object) -> str:
+    """``{{ b.phone|phone }}`` → ``+54 9 11 4321-1234`` (stored as E.164)."""
+    return format_phone(str(value or ""))
 
 
 @register.filter

@@ -29,7 +29,8 @@ def test_demo_staff_sign_in_with_the_printed_password_and_totp_secret(
     ]
     assert stat.S_IMODE((tmp_path / "demo-staff.json").stat().st_mode) == 0o600
     approver = people[2]
-    assert approver.totp_secret and not people[0].totp_secret
+    # The owner too: every change in Configuración asks for a second factor (step-up).
+    assert approver.totp_secret and people[0].totp_secret and not people[1].totp_secret
     assert approver.otpauth_uri().startswith("otpauth://totp/Sozu:")
 
     client = Client()

@@ -123,3 +123,83 @@ def test_audit_list_runs_the_same_number_of_queries_for_5_or_60_events() -> None
     for i in range(55):
         audit_record(organization_id=o.pk, entry=Entry("test", "thing.done", "thing", i))
     assert queries() == few
+
+
+def _scheduled(o: Any, total: str, when: dt.datetime, name: str, **kw: Any) -> Batch:
+    return Batch.objects.create(
+        organization=o,
+        status=kw.pop("status", "validated"),
+        line_count=1,
+        total_amount=Decimal(total),
+        created_by="test",
+        name=name,
+        submitted_at=kw.pop("submitted_at", NOW),
+        scheduled_for=when,
+        **kw,
+    )
+
+
+def test_the_first_scheduled_batch_the_wallet_cannot_cover_counting_in_flight_and_earlier_ones(
+    make_org: Any,
+) -> None:
+    o = make_org(usdc="100", channels=0)
+    _payout(o, "30", "queued")  # in flight: 30 of the 100 are already promised
+    day = dt.timedelta(days=1)
+    _scheduled(o, "50", NOW + day, "Primero")  # 30 + 50 = 80: covered
+    short = _scheduled(o, "40", NOW + 2 * day, "Segundo")  # 120: 20 short
+    _scheduled(o, "5", NOW + 3 * day, "Tercero")  # later, also short
+    # Not counted: executed, not yet submitted, without a date.
+    _scheduled(o, "999", NOW, "Ya ejecutado", status="completed")
+    _scheduled(o, "999", NOW, "Borrador", submitted_at=None)
+    Batch.objects.create(
+        organization=o, total_amount=Decimal("999"), created_by="t", submitted_at=NOW
+    )
+    summary = home_summary(o, now=NOW)
+    s = summary.shortfall
+    assert s is not None
+    assert (s.batch, s.needed, s.usdc, s.shortfall, s.later) == (
+        short,
+        Decimal("120"),
+        Decimal("100"),
+        Decimal("20"),
+        1,
+    )
+    client = Client()
+    client.force_login(staff(o, "viewer").user)
+    body = client.get(reverse("web:home")).content.decode()
+    alert = body.split('id="alert-shortfall">', 1)[1].split("</p>", 1)[0]
+    assert f'href="{reverse("batches:detail", args=[short.pk])}"' in alert
+    assert f"lote #{short.pk} Segundo</a>" in alert
+    assert "06/12/2026" in alert  # its date, in the organization's time zone
+    assert "120,00 USDC" in alert and "100,00 USDC" in alert and "faltan 20,00 USDC" in alert
+    assert "1 lote más" in alert
+    assert f'<a href="{reverse("orgs:wallet")}">Fondeá esta dirección</a>' in alert
+
+
+def test_no_shortfall_alert_when_the_wallet_covers_every_scheduled_batch(make_org: Any) -> None:
+    o = make_org(usdc="100", channels=0)
+    _scheduled(o, "60", NOW + dt.timedelta(days=1), "Uno")
+    _scheduled(o, "40", NOW + dt.timedelta(days=2), "Dos")  # exactly 100
+    assert home_summary(o, now=NOW).shortfall is None
+    client = Client()
+    client.force_login(staff(o, "viewer").user)
+    assert "alert-shortfall" not in client.get(reverse("web:home")).content.decode()
+
+
+def test_paused_and_low_channel_alerts_link_to_the_batch_and_the_wallet(
+    make_org: Any, localnet: Any
+) -> None:
+    o = make_org(usdc="100", channels=0)
+    low = Keypair.random().public_key
+    localnet.fund(low, xlm="1")
+    ChannelAccount.objects.create(organization=o, public_key=low, next_sequence=1)
+    paused = Batch.objects.create(
+        organization=o, status="paused", pause_code="paused_by_user", created_by="t"
+    )
+    client = Client()
+    client.force_login(staff(o, "viewer").user)
+    body = client.get(reverse("web:home")).content.decode()
+    assert "Alguien del equipo lo pausó." in body
+    assert f'<a href="{reverse("batches:detail", args=[paused.pk])}">Abrir el lote</a>' in body
+    assert "1 cuenta de canal tiene pocos XLM" in body
+    assert f'<a href="{reverse("orgs:wallet")}">Billetera de la organización</a>' in body

@@ -256,6 +256,10 @@ def test_a_valid_application_is_saved_with_its_attachments_and_shown_on_her_page
     ]
     page = text(client.get(r["Location"]))
     assert "Solicitud de Ana Quispe guardada" in page
+    # Stored as E.164, shown as people write it (here and in the edit form, which reads it back).
+    assert "+54 9 387 555-0101" in page and "+5493875550101" not in page
+    edit = text(client.get(reverse("beneficiaries:edit", args=[b.pk])))
+    assert 'value="+54 9 387 555-0101"' in edit
     assert "solicitud firmada.pdf" in page and "Inscripta" in page
     # Her DNI again (even written as the CUIL's DNI) is refused.
     again = client.post(reverse("beneficiaries:new"), application(national_id=dni))

@@ -255,9 +255,107 @@ def test_a_batch_is_built_by_ticking_beneficiaries_with_a_shared_or_own_amount(o
     assert "Las 2 líneas son válidas" in page and "55,50 USDC" in page
     assert Batch.objects.count() == 0
     csv_text = r.context["csv_text"]
-    r = upload(operator, csv_text, name="Abril", confirm=True)
+    operator.post(
+        reverse("batches:new"),
+        {"confirm": "1", "name": "Abril", "csv_text": csv_text, "from_pick": "1"},
+    )
     batch = Batch.objects.get()
     got = {(p.beneficiary_id, p.amount, p.memo) for p in batch.lines.all()}
     assert got == {(ana.pk, Decimal("20"), "abril"), (eva.pk, Decimal("35.5"), "abril")}
     r = operator.post(reverse("batches:pick"), {"default_amount": "20"})
     assert r.status_code == 400 and "Marcá al menos una beneficiaria." in text(r)
+
+
+def test_the_picking_form_keeps_ticks_and_amounts_across_pages_and_searches(
+    org, recipient, monkeypatch
+):
+    from sozu.disbursements.views import batches as batch_views
+
+    monkeypatch.setattr(batch_views, "PICK_PAGE_SIZE", 2)
+    ana, bea, eva = (
+        BeneficiaryFactory.create(organization=org, full_name=n, stellar_address=recipient())
+        for n in ("Ana Pérez", "Bea Ruiz", "Eva Gómez")
+    )
+    operator, _ = signed_in(org, "operator")
+    url = reverse("batches:pick")
+    page1 = operator.get(url)
+    assert [b.pk for b in page1.context["page"]] == [ana.pk, bea.pk]
+    # Page 1: Ana ticked with her own amount, Bea not; the pager posts the page first.
+    r = operator.post(
+        url,
+        {
+            "name": "Mayo",
+            "default_amount": "10",
+            "shown": [ana.pk, bea.pk],
+            "pick": [ana.pk],
+            f"amount_{ana.pk}": "12.5",
+            f"amount_{bea.pk}": "",
+            "goto": "2",
+        },
+    )
+    assert r.status_code == 302 and r["Location"] == f"{url}?page=2"
+    page2 = operator.get(r["Location"])
+    assert [b.pk for b in page2.context["page"]] == [eva.pk]
+    assert 'value="Mayo"' in text(page2) and "1 beneficiaria marcada" in text(page2)
+    # Page 2: Eva ticked, then a search for Ana: she is still ticked with her amount.
+    r = operator.post(
+        f"{url}?page=2",
+        {
+            "name": "Mayo",
+            "default_amount": "10",
+            "shown": [eva.pk],
+            "pick": [eva.pk],
+            "q": "Ana",
+            "search": "1",
+        },
+    )
+    assert r["Location"] == f"{url}?q=Ana"
+    found = operator.get(r["Location"])
+    [row] = found.context["page"]
+    assert row.pk == ana.pk and row.picked and row.pick_amount == "12.5"
+    body = text(found)
+    assert f'id="pick-{ana.pk}" checked' in body and 'value="12.5"' in body
+    assert "2 beneficiarias marcadas" in body
+    # Unticking Ana in the search results removes only her; the others stay.
+    r = operator.post(
+        f"{url}?q=Ana",
+        {"name": "Mayo", "default_amount": "10", "shown": [ana.pk], "q": "Ana", "search": "clear"},
+    )
+    assert r["Location"] == url
+    page1 = operator.get(url)
+    assert not any(b.picked for b in page1.context["page"])
+    r = operator.post(
+        url,
+        {
+            "name": "Mayo",
+            "default_amount": "10",
+            "shown": [ana.pk, bea.pk],
+            "pick": [ana.pk, bea.pk],
+            f"amount_{ana.pk}": "7",
+            "check": "1",
+        },
+    )
+    assert r.status_code == 200 and r.context["from_pick"] is True
+    assert "Las 3 líneas son válidas" in text(r) and "27,00 USDC" in text(r)
+    assert f"Bea Ruiz (#{bea.pk})" in text(r)  # the preview names whom each line pays
+    assert Batch.objects.count() == 0
+    r = operator.post(
+        reverse("batches:new"),
+        {"confirm": "1", "name": "Mayo", "csv_text": r.context["csv_text"], "from_pick": "1"},
+    )
+    batch = Batch.objects.get()
+    assert batch.name == "Mayo"
+    got = {(p.beneficiary_id, p.amount) for p in batch.lines.all()}
+    assert got == {(ana.pk, Decimal("7")), (bea.pk, Decimal("10")), (eva.pk, Decimal("10"))}
+    # The draft became the batch: the form starts empty again.
+    assert "0 beneficiarias marcadas" in text(operator.get(url))
+
+
+def test_untick_all_empties_the_draft(org, recipient):
+    ana = BeneficiaryFactory.create(organization=org, stellar_address=recipient())
+    operator, _ = signed_in(org, "operator")
+    url = reverse("batches:pick")
+    operator.post(url, {"shown": [ana.pk], "pick": [ana.pk], "goto": "1"})
+    assert operator.get(url).context["picked_count"] == 1
+    operator.post(url, {"shown": [ana.pk], "pick": [ana.pk], "clear": "1"})
+    assert operator.get(url).context["picked_count"] == 0

@@ -353,3 +353,90 @@ def test_the_pages_have_no_serious_or_critical_accessibility_violations(
         owner.goto(base + path)
         problems[path] = axe_problems(owner)
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_picking_form_keeps_ticks_and_amounts_when_paging_and_searching(
+    live_server: Any,
+    browser: Browser,
+    make_org: Any,
+    make_recipient: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sozu.disbursements.views import batches as batch_views
+
+    monkeypatch.setattr(batch_views, "PICK_PAGE_SIZE", 2)  # three beneficiaries, two pages
+    org = make_org()
+    base = live_server.url
+    ana, bea, eva = (
+        BeneficiaryFactory.create(organization=org, full_name=n, stellar_address=make_recipient())
+        for n in ("Ana Pérez", "Bea Ruiz", "Eva Gómez")
+    )
+    operator, _ = person(browser, org, "operator", base)
+    operator.goto(f"{base}/lotes/elegir/")
+    operator.get_by_label("Nombre del lote").fill("Mayo")
+    operator.get_by_label("Monto para cada fila marcada (USDC)").fill("10")
+    operator.get_by_label("Ana Pérez", exact=True).check()
+    operator.get_by_label("Monto para Ana Pérez").fill("12.5")
+    operator.get_by_role("button", name="Siguiente").click()
+    expect(operator.get_by_text("Página 2 de 2")).to_be_visible()
+    expect(operator.locator("#picked-count")).to_contain_text("1 beneficiaria marcada")
+    operator.get_by_label("Eva Gómez", exact=True).check()
+    search = operator.get_by_label("Buscar por nombre, DNI/CUIL o dirección")
+    search.fill("Ana")
+    search.press("Enter")  # the search is a button of the same form: Enter searches
+    expect(operator.locator("#picked-count")).to_contain_text("2 beneficiarias marcadas")
+    expect(operator.get_by_label("Ana Pérez", exact=True)).to_be_checked()
+    expect(operator.get_by_label("Monto para Ana Pérez")).to_have_value("12.5")
+    expect(operator.get_by_label("Bea Ruiz", exact=True)).to_have_count(0)
+    operator.get_by_role("button", name="Limpiar").click()
+    expect(operator.get_by_label("Ana Pérez", exact=True)).to_be_checked()
+    expect(operator.get_by_label("Bea Ruiz", exact=True)).not_to_be_checked()
+    expect(operator.get_by_label("Nombre del lote")).to_have_value("Mayo")
+    operator.get_by_role("button", name="Siguiente").click()
+    expect(operator.get_by_label("Eva Gómez", exact=True)).to_be_checked()
+    operator.get_by_role("button", name="Revisar el lote").click()
+    expect(operator.get_by_text("Las 2 líneas son válidas: 22,50 USDC en total.")).to_be_visible()
+    operator.get_by_role("button", name="Confirmar y crear el lote").click()
+    operator.wait_for_url(f"{base}/lotes/*/", wait_until="domcontentloaded")
+    batch = Batch.objects.get(organization=org)
+    got = {(p.beneficiary_id, p.amount) for p in batch.lines.all()}
+    assert got == {(ana.pk, Decimal("12.5")), (eva.pk, Decimal("10"))}
+    assert batch.name == "Mayo" and bea.pk not in {p.beneficiary_id for p in batch.lines.all()}
+    operator.goto(f"{base}/lotes/elegir/")
+    expect(operator.locator("#picked-count")).to_contain_text("0 beneficiarias marcadas")
+    operator.context.close()
+
+
+def test_the_batch_lines_pager_swaps_only_the_lines_and_pushes_the_address(
+    live_server: Any, browser: Browser, make_org: Any
+) -> None:
+    from sozu.disbursements.tests.web.test_lists_and_isolation import add_rows
+
+    org = make_org()
+    batch = add_rows(org, 60)  # 50 lines a page
+    base = live_server.url
+    viewer, _ = person(browser, org, "viewer", base)
+    viewer.goto(f"{base}/lotes/{batch.pk}/")
+    viewer.locator("#lines").get_by_role("link", name="Siguiente").click()
+    expect(viewer.locator("#lines")).to_contain_text("Página 2 de 2")
+    expect(viewer.locator("#line-51")).to_be_visible()
+    viewer.wait_for_url(f"{base}/lotes/{batch.pk}/?page=2")
+    viewer.locator("#lines").get_by_role("link", name="Fallido", exact=True).click()
+    expect(viewer.locator("#lines a[aria-current]")).to_have_text("Fallido")
+    viewer.wait_for_url(f"{base}/lotes/{batch.pk}/?status=failed")
+    # One document load: the pager and the filter only swapped #lines (history.pushState).
+    assert viewer.evaluate("performance.getEntriesByType('navigation').length") == 1
+    # Back in the browser: the first page of lines again, from htmx's history.
+    viewer.go_back()
+    viewer.go_back()
+    expect(viewer.locator("#lines")).not_to_contain_text("Página 2 de 2")
+    # Without JS the same links load the whole page.
+    nojs = browser.new_context(locale="es-AR", java_script_enabled=False)
+    nojs.add_cookies(viewer.context.cookies())  # type: ignore[arg-type]
+    page = nojs.new_page()
+    page.goto(f"{base}/lotes/{batch.pk}/")
+    page.locator("#lines").get_by_role("link", name="Siguiente").click()
+    page.wait_for_url(f"{base}/lotes/{batch.pk}/?page=2")
+    expect(page.locator("#line-51")).to_be_visible()
+    nojs.close()
+    viewer.context.close()

@@ -162,3 +162,33 @@ def test_filtering_payouts_with_htmx_answers_only_the_results():
     assert body.count('href="/pagos/') == len(r.context["page"].object_list) == 2 * 2
     full = client.get(url, {"status": "paid"}).content.decode()
     assert "<html" in full and 'hx-target="#results"' in full
+
+
+def test_the_batch_lines_pager_and_filters_answer_only_the_lines_with_htmx():
+    o = org()
+    batch = add_rows(o, 60)  # two pages of 50 lines
+    client = viewer(o)
+    url = reverse("batches:detail", args=[batch.pk])
+    full = client.get(url).content.decode()
+    # Without JS the pager and the filters are plain links to the whole page.
+    assert 'href="?page=2"' in full and 'href="?status=failed"' in full
+    assert 'hx-get="?page=2" hx-target="#lines" hx-swap="outerHTML" hx-push-url="true"' in full
+    assert 'hx-target="#lines"' in full.split('href="?status=failed"', 1)[1].split(">", 1)[0]
+    r = client.get(url, {"page": "2"}, headers={"HX-Request": "true", "HX-Target": "lines"})
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert body.lstrip().startswith('<section id="lines"') and "<html" not in body
+    assert 'id="live"' not in body and "Página 2 de 2" in body
+    assert [p.line_number for p in r.context["page"]] == list(range(51, 61))
+    r = client.get(url, {"status": "paid"}, headers={"HX-Request": "true", "HX-Target": "lines"})
+    assert {p.status for p in r.context["page"]} == {"paid"}
+    assert 'href="?status=paid&amp;page=2"' not in r.content.decode()  # 30 paid: one page
+    # The live poll (target #live) still gets the whole live part, lines included.
+    live = client.get(url, {"page": "2"}, headers={"HX-Request": "true", "HX-Target": "live"})
+    assert live.content.decode().lstrip().startswith('<div id="live"')
+    assert 'id="lines"' in live.content.decode()
+    # htmx rebuilding a page missing from its history cache gets the whole page.
+    restore = client.get(
+        url, {"page": "2"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.content.decode()

@@ -8,6 +8,7 @@ from django.core.management.base import CommandParser
 
 from sozu.beneficiaries.models import Beneficiary
 from sozu.beneficiaries.services import beneficiary_create
+from sozu.formatting import format_phone
 from sozu.orgs.management.base import SozuCommand, operator, organization_by_slug, table
 
 
@@ -56,7 +57,14 @@ class Command(SozuCommand):
     def _list(self, options: dict[str, Any]) -> None:
         org = organization_by_slug(options["org"])
         rows = [
-            [b.pk, b.full_name, b.status, b.stellar_address, b.email or "—", b.phone or "—"]
+            [
+                b.pk,
+                b.full_name,
+                b.status,
+                b.stellar_address,
+                b.email or "—",
+                format_phone(b.phone) or "—",
+            ]
             for b in Beneficiary.objects.filter(organization=org).order_by("pk")
         ]
         if not rows:

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from sozu.audit.models import AuditEvent
 from sozu.disbursements.tests.web.helpers import signed_in, text
-from sozu.orgs.models import ApiKey, Membership
+from sozu.orgs.masterkey import master_box
+from sozu.orgs.models import ApiKey, Membership, Organization
 from sozu.orgs.services import apikey_authenticate
 from sozu.web.tests.helpers import org, staff
 from sozu.webhooks.models import WebhookEndpoint
@@ -161,7 +162,91 @@ def test_another_organizations_member_key_and_webhook_answer_404():
     assert client.post(reverse("config:member-remove", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("config:apikey-revoke", args=[key.pk])).status_code == 404
     assert client.post(reverse("config:webhook-disable", args=[hook.pk])).status_code == 404
+    assert client.post(reverse("config:webhook-enable", args=[hook.pk])).status_code == 404
+    assert client.post(reverse("config:webhook-rotate", args=[hook.pk])).status_code == 404
     theirs.refresh_from_db()
     key.refresh_from_db()
     hook.refresh_from_db()
     assert theirs.role == "viewer" and key.revoked_at is None and hook.active
+    assert hook.secret_ciphertext == "x"
+
+
+def _disabled_endpoint(o: Organization) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        organization=o,
+        url="https://93.184.216.34/hook",
+        secret_ciphertext=master_box().encrypt("whsec_old"),
+        active=False,
+    )
+
+
+def test_a_disabled_webhook_is_enabled_again_and_its_secret_rotated_shown_once():
+    o = org()
+    hook = _disabled_endpoint(o)
+    client, owner = signed_in(o, "owner")
+    page = text(client.get(reverse("config:webhooks")))
+    assert reverse("config:webhook-enable", args=[hook.pk]) in page
+    assert reverse("config:webhook-disable", args=[hook.pk]) not in page
+    assert reverse("config:webhook-rotate", args=[hook.pk]) in page
+
+    r = client.post(reverse("config:webhook-enable", args=[hook.pk]), follow=True)
+    hook.refresh_from_db()
+    assert hook.active is True
+    assert "El endpoint vuelve a recibir eventos" in text(r)
+    assert reverse("config:webhook-disable", args=[hook.pk]) in text(r)
+    # Enabling it twice is refused in Spanish, nothing changes.
+    r = client.post(reverse("config:webhook-enable", args=[hook.pk]), follow=True)
+    assert r.status_code == 200 and 'class="message error"' in text(r)
+
+    r = client.post(reverse("config:webhook-rotate", args=[hook.pk]))
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    hook.refresh_from_db()
+    secret = master_box().decrypt(hook.secret_ciphertext)
+    assert secret != "whsec_old"
+    body = text(r)
+    assert 'id="new-secret"' in body and secret in body
+    assert "Nuevo secreto de firma para https://93.184.216.34/hook" in body
+    # Shown once: the page never shows it again.
+    assert secret not in text(client.get(reverse("config:webhooks")))
+    actions = list(
+        AuditEvent.objects.filter(organization_id=o.pk, object_type="webhook_endpoint")
+        .order_by("pk")
+        .values_list("action", "actor")
+    )
+    assert actions == [
+        ("webhook_endpoint.enabled", f"user:{owner.user_id}:{owner.user.email}"),
+        ("webhook_endpoint.secret_rotated", f"user:{owner.user_id}:{owner.user.email}"),
+    ]
+    assert secret not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_enable_and_rotate_ask_for_the_second_factor_and_only_owners_may():
+    o = org()
+    hook = _disabled_endpoint(o)
+    owner = staff(o, "owner", totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client = Client()
+    client.force_login(owner.user)  # no second factor given in this session
+    for name in ("config:webhook-enable", "config:webhook-rotate"):
+        r = client.post(reverse(name, args=[hook.pk]))
+        assert r.status_code == 302 and r["Location"].startswith(reverse("mfa_reauthenticate"))
+    for role in ("operator", "approver", "viewer"):
+        other, _ = signed_in(o, role)
+        for name in ("config:webhook-enable", "config:webhook-rotate"):
+            assert other.post(reverse(name, args=[hook.pk])).status_code == 403
+    hook.refresh_from_db()
+    assert hook.active is False and master_box().decrypt(hook.secret_ciphertext) == "whsec_old"
+
+
+def test_an_owner_without_a_second_factor_is_shown_where_to_set_it_up():
+    o = org()
+    client = Client()
+    client.force_login(staff(o, "owner").user)  # password only
+    r = client.post(reverse("config:webhook-create"), {"url": "https://93.184.216.34/hook"})
+    assert r.status_code == 403
+    body = text(r)
+    assert "Esta acción requiere la verificación en dos pasos." in body
+    assert f'href="{reverse("mfa_index")}">Configurar la verificación en dos pasos</a>' in body
+    assert not WebhookEndpoint.objects.filter(organization=o).exists()
+    # Someone with a second factor is not sent there: the reason is another one.
+    operator, _ = signed_in(o, "operator")
+    assert "Configurar la verificación" not in text(operator.get(reverse("config:webhooks")))
