@@ -114,6 +114,41 @@ def _first_due(value: Any) -> dt.date | None:
     return day
 
 
+def _plain(value: Decimal) -> str:
+    """50, 1500.5: no exponent (Decimal("50").normalize() would read 5E+1)."""
+    return format(value.normalize(), "f")
+
+
+def loan_terms_check(*, product: LoanProduct, amount: Any, cuotas: Any) -> LoanTerms:
+    """The product's terms for this amount and number of cuotas, or the refusal."""
+    terms = LoanTerms.parse(
+        amount=amount,
+        cuotas=cuotas,
+        frequency=product.frequency,
+        tna=product.tna,
+        system=product.system,
+        iva=product.iva,
+        first_due=timezone.localdate(),
+        origination_fee=product.origination_fee,
+        insurance=product.insurance,
+    )
+    if not product.min_amount <= terms.amount <= product.max_amount:
+        raise SozuError(
+            "credit_amount_out_of_range",
+            min=_plain(product.min_amount),
+            max=_plain(product.max_amount),
+            value=terms.amount,
+        )
+    if not product.min_cuotas <= terms.cuotas <= product.max_cuotas:
+        raise SozuError(
+            "credit_cuotas_out_of_range",
+            min=product.min_cuotas,
+            max=product.max_cuotas,
+            value=terms.cuotas,
+        )
+    return terms
+
+
 def loan_prepare(
     *,
     product: LoanProduct,
@@ -138,31 +173,7 @@ def loan_prepare(
             name=beneficiary.full_name,
             status=Beneficiary.Status(beneficiary.status).label,
         )
-    terms = LoanTerms.parse(
-        amount=amount,
-        cuotas=cuotas,
-        frequency=product.frequency,
-        tna=product.tna,
-        system=product.system,
-        iva=product.iva,
-        first_due=timezone.localdate(),
-        origination_fee=product.origination_fee,
-        insurance=product.insurance,
-    )
-    if not product.min_amount <= terms.amount <= product.max_amount:
-        raise SozuError(
-            "credit_amount_out_of_range",
-            min=product.min_amount.normalize(),
-            max=product.max_amount.normalize(),
-            value=terms.amount,
-        )
-    if not product.min_cuotas <= terms.cuotas <= product.max_cuotas:
-        raise SozuError(
-            "credit_cuotas_out_of_range",
-            min=product.min_cuotas,
-            max=product.max_cuotas,
-            value=terms.cuotas,
-        )
+    terms = loan_terms_check(product=product, amount=amount, cuotas=cuotas)
     first = _first_due(first_due)
     with transaction.atomic():
         loan = Loan.objects.create(
