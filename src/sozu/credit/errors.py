@@ -91,7 +91,10 @@ CREDIT_MESSAGES: dict[str, tuple[Promise, int]] = {
         409,
     ),
     "loan_prepayment_covers_all": (
-        _("Her credit covers everything she owes: record the payment instead, it pays off the loan."),
+        _(
+            "Her credit covers everything she owes: record the payment instead, "
+            "it pays off the loan."
+        ),
         409,
     ),
     "repayment_in_future": (_("The date it was received cannot be later than today."), 400),

@@ -54,28 +54,61 @@ class ServiceErrorsMixin:
             if name in form.fields:
                 attrs = form.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"{form.auto_id % name}-error"
+                attrs["aria-describedby"] = f"{str(form.auto_id) % name}-error"
 
 
 class ProductForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
-    min_amount = forms.CharField(label=_("Minimum amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL))
-    max_amount = forms.CharField(label=_("Maximum amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL))
-    min_cuotas = forms.IntegerField(label=_("Minimum cuotas"), min_value=1, max_value=360, widget=forms.TextInput(attrs=_NUMBER))
-    max_cuotas = forms.IntegerField(label=_("Maximum cuotas"), min_value=1, max_value=360, widget=forms.TextInput(attrs=_NUMBER))
-    frequency = forms.ChoiceField(label=_("Frequency"), choices=Frequency.choices, initial="monthly")
-    system = forms.ChoiceField(label=_("Amortization system"), choices=System.choices, initial="french")
+    min_amount = forms.CharField(
+        label=_("Minimum amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL)
+    )
+    max_amount = forms.CharField(
+        label=_("Maximum amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL)
+    )
+    min_cuotas = forms.IntegerField(
+        label=_("Minimum cuotas"), min_value=1, max_value=360, widget=forms.TextInput(attrs=_NUMBER)
+    )
+    max_cuotas = forms.IntegerField(
+        label=_("Maximum cuotas"), min_value=1, max_value=360, widget=forms.TextInput(attrs=_NUMBER)
+    )
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=Frequency.choices, initial="monthly"
+    )
+    system = forms.ChoiceField(
+        label=_("Amortization system"), choices=System.choices, initial="french"
+    )
     tna = forms.CharField(label=_("TNA (%)"), max_length=20, widget=forms.TextInput(attrs=_DECIMAL))
     iva = forms.ChoiceField(
         label=_("IVA on interest"),
         choices=[("21", "21 %"), ("10.5", "10,5 %"), ("0", _("Exempt"))],
         initial="21",
     )
-    origination_fee = forms.CharField(label=_("Origination fee (%)"), max_length=20, initial="0", widget=forms.TextInput(attrs=_DECIMAL))
-    insurance = forms.CharField(label=_("Insurance on the balance (% per period)"), max_length=20, initial="0", widget=forms.TextInput(attrs=_DECIMAL))
-    late_tna = forms.CharField(label=_("Late interest (% a year)"), max_length=20, initial="0", widget=forms.TextInput(attrs=_DECIMAL))
-    grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, max_value=365, initial=0, widget=forms.TextInput(attrs=_NUMBER))
+    origination_fee = forms.CharField(
+        label=_("Origination fee (%)"),
+        max_length=20,
+        initial="0",
+        widget=forms.TextInput(attrs=_DECIMAL),
+    )
+    insurance = forms.CharField(
+        label=_("Insurance on the balance (% per period)"),
+        max_length=20,
+        initial="0",
+        widget=forms.TextInput(attrs=_DECIMAL),
+    )
+    late_tna = forms.CharField(
+        label=_("Late interest (% a year)"),
+        max_length=20,
+        initial="0",
+        widget=forms.TextInput(attrs=_DECIMAL),
+    )
+    grace_days = forms.IntegerField(
+        label=_("Grace days"),
+        min_value=0,
+        max_value=365,
+        initial=0,
+        widget=forms.TextInput(attrs=_NUMBER),
+    )
     prepayment = forms.ChoiceField(
         label=_("A prepayment"), choices=Prepayment.choices, initial=Prepayment.REDUCE_TERM
     )
@@ -96,19 +129,27 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
 class LoanPrepareForm(ServiceErrorsMixin, forms.Form):
     beneficiary = forms.TypedChoiceField(label=_("Beneficiary"), coerce=int)
     product = forms.ModelChoiceField(label=_("Product"), queryset=LoanProduct.objects.none())
-    amount = forms.CharField(label=_("Amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL))
-    cuotas = forms.CharField(label=_("Cuotas"), max_length=10, widget=forms.TextInput(attrs=_NUMBER))
+    amount = forms.CharField(
+        label=_("Amount"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL)
+    )
+    cuotas = forms.CharField(
+        label=_("Cuotas"), max_length=10, widget=forms.TextInput(attrs=_NUMBER)
+    )
     first_due = forms.DateField(
         label=_("First due date (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("If empty, or already past when the loan is paid out: one period after the payment."),
+        help_text=_(
+            "If empty, or already past when the loan is paid out: one period after the payment."
+        ),
     )
 
-    def __init__(self, *args: Any, products: Any, beneficiaries: list[tuple[int, str]], **kwargs: Any):
+    def __init__(
+        self, *args: Any, products: Any, beneficiaries: list[tuple[int, str]], **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products  # type: ignore[attr-defined]
-        self.fields["beneficiary"].choices = [("", "—")] + beneficiaries  # type: ignore[attr-defined]
+        self.fields["beneficiary"].choices = [("", "—"), *beneficiaries]  # type: ignore[attr-defined]
 
     def clean_amount(self) -> str:
         return normalize_amount(self.cleaned_data["amount"])
@@ -122,7 +163,9 @@ class RepaymentForm(ServiceErrorsMixin, forms.Form):
             (Repayment.Method.TRANSFER, Repayment.Method.TRANSFER.label),
         ],
     )
-    amount = forms.CharField(label=_("Amount received"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL))
+    amount = forms.CharField(
+        label=_("Amount received"), max_length=40, widget=forms.TextInput(attrs=_DECIMAL)
+    )
     received_on = forms.CharField(
         label=_("Date received"), max_length=20, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -133,4 +176,6 @@ class RepaymentForm(ServiceErrorsMixin, forms.Form):
 
 
 class ReasonForm(ServiceErrorsMixin, forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )

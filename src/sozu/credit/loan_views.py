@@ -20,10 +20,10 @@ from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,7 +32,7 @@ from sozu.audit.context import web_actor
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
 from sozu.credit.loan_forms import LoanPrepareForm, ProductForm, ReasonForm, RepaymentForm
-from sozu.credit.models import Frequency, Loan, LoanProduct, Repayment
+from sozu.credit.models import Loan, LoanProduct, Repayment
 from sozu.credit.selectors import loan_position
 from sozu.credit.services import (
     loan_approve,
@@ -52,7 +52,7 @@ from sozu.credit.services import (
     repayment_reverse,
 )
 from sozu.credit.services.loans import loan_terms_check
-from sozu.credit.simulator import Simulation, first_due_date, simulate
+from sozu.credit.simulator import Frequency, Simulation, first_due_date, simulate
 from sozu.credit.web_selectors import (
     loan_audit,
     loan_list_for_page,
@@ -204,9 +204,7 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
         except SozuError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request, _("Product “%(name)s” created.") % {"name": product.name}
-            )
+            messages.success(request, _("Product “%(name)s” created.") % {"name": product.name})
             return redirect("credit:products")
     return _products_page(request, form, status=400)
 
@@ -217,7 +215,8 @@ def product_deactivate(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_for_org_or_404(LoanProduct, request, pk=product_id)
     loan_product_deactivate(product=product, actor=web_actor(request))
     messages.success(
-        request, _("“%(name)s” is no longer offered; its loans keep their terms.") % {"name": product.name}
+        request,
+        _("“%(name)s” is no longer offered; its loans keep their terms.") % {"name": product.name},
     )
     return redirect("credit:products")
 
@@ -305,7 +304,11 @@ def loan_new(request: HttpRequest) -> HttpResponse:
         if form.errors:
             status = 400
     form.mark_invalid()
-    product = form.cleaned_data.get("product") if form.is_bound and hasattr(form, "cleaned_data") else None
+    product = (
+        form.cleaned_data.get("product")
+        if form.is_bound and hasattr(form, "cleaned_data")
+        else None
+    )
     return render(
         request,
         "credit/loan_new.html",
@@ -539,4 +542,3 @@ def write_off_withdraw_view(request: HttpRequest, loan_id: int) -> HttpResponse:
         lambda loan: loan_write_off_withdraw(loan=loan, actor=actor),
         _("Write-off request withdrawn."),
     )
-

@@ -208,7 +208,7 @@ class Cuota(models.Model):
 
 
 class ScheduleChange(models.Model):
-    """A re-scheduling (a prepayment): the rows replaced and their replacement, kept as they were."""
+    """A re-scheduling (a prepayment): the rows replaced and their replacement, as they were."""
 
     organization = models.ForeignKey(
         "orgs.Organization", on_delete=models.PROTECT, related_name="schedule_changes"

@@ -137,7 +137,9 @@ def loan_schedule_changes(*, loan: Loan) -> list[ScheduleChange]:
 
 def loan_audit(*, loan: Loan, limit: int = 200) -> list[AuditEvent]:
     """The loan's own events and those of its repayments, oldest first."""
-    repayment_ids = [str(pk) for pk in Repayment.objects.filter(loan=loan).values_list("pk", flat=True)]
+    repayment_ids = [
+        str(pk) for pk in Repayment.objects.filter(loan=loan).values_list("pk", flat=True)
+    ]
     return list(
         AuditEvent.objects.filter(organization_id=loan.organization_id)
         .filter(

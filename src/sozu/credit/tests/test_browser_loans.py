@@ -179,6 +179,7 @@ def test_prepare_approve_with_step_up_pay_out_and_repay_a_loan(
     expect(approver.locator("#loan-schedule tbody tr")).to_have_count(8, timeout=60_000)
     expect(approver.locator("[data-loan-status]").first).to_have_text("Activo")
     loan.refresh_from_db()
+    assert loan.payout_id is not None
     payout = Payout.objects.get(pk=loan.payout_id)
     assert payout.status == Payout.Status.PAID
     assert Server(localnet.url).transactions().transaction(payout.tx_hash).call()["successful"]

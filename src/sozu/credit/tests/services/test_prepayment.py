@@ -99,7 +99,8 @@ def test_reduce_term_keeps_the_cuota_and_drops_cuotas() -> None:
     expected = next(
         n
         for n in range(1, 6)
-        if cents(npf.pmt(RATE, n, -float(left))) + cents(cents(float(left) * RATE) * Decimal("0.21"))
+        if cents(npf.pmt(RATE, n, -float(left)))
+        + cents(cents(float(left) * RATE) * Decimal("0.21"))
         <= ahead[0].total
     )
     assert len(new) == expected == 3
@@ -130,6 +131,7 @@ def test_paying_the_new_schedule_pays_the_loan_off() -> None:
 def test_without_credit_nothing_is_rescheduled() -> None:
     loan = active_loan("reduce_term")
     before = list(loan.schedule.values_list("pk", "total"))
+    assert loan.disbursed_on is not None
     with at(loan.disbursed_on + dt.timedelta(days=3)), pytest.raises(SozuError) as exc:
         loan_prepay(loan=loan, actor="user:3")
     assert exc.value.code == "loan_prepayment_no_credit"
