@@ -296,3 +296,29 @@ def test_her_credit_is_applied_as_a_prepayment_from_the_page() -> None:
     assert "Prepago" in page
     assert loan.schedule.filter(kind="cuota").count() < 6
     assert loan.schedule_changes.count() == 1
+
+
+def test_approving_a_write_off_asks_for_a_fresh_second_factor() -> None:
+    o = make_org()
+    approver, _ = signed_in(o, "approver")
+    loan = active_loan(o)
+    Loan.objects.filter(pk=loan.pk).update(
+        write_off_requested_by="user:999:otra@example.org", write_off_reason="Incobrable"
+    )
+    with time_machine.travel(TODAY + dt.timedelta(minutes=30), tick=True):
+        r = approver.post(reverse("credit:write_off_approve", args=[loan.pk]))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("mfa_reauthenticate"))
+    loan.refresh_from_db()
+    assert loan.status == L.ACTIVE
+
+
+def test_a_viewer_reads_the_loan_but_is_offered_no_action_and_refused_any() -> None:
+    o = make_org()
+    viewer, _ = signed_in(o, "viewer")
+    loan = active_loan(o)
+    page = text(viewer.get(reverse("credit:loan_detail", args=[loan.pk])))
+    assert "Ana Quispe" in page and 'id="loan-schedule"' in page
+    assert "Registrar el pago" not in page and "Pedir el castigo" not in page
+    for name in ("repayment_new", "write_off_request", "loan_prepay", "repayment_reverse"):
+        assert viewer.post(reverse(f"credit:{name}", args=[loan.pk])).status_code == 403
+    assert viewer.get(reverse("credit:loan_new")).status_code == 403
