@@ -288,6 +288,12 @@ def beneficiary_detail_page(request: HttpRequest, beneficiary_id: int) -> HttpRe
             "audit": audit,
             "readiness_reason": readiness_text(b),
             "pay_url": pay_url if b.status == S.APPROVED else "",
+            # The credit pages' form, for an approved beneficiary (when that app is installed).
+            "loan_url": (
+                f"{_maybe_reverse('credit:loan_new')}?beneficiary={b.pk}"
+                if b.status == S.APPROVED and _maybe_reverse("credit:loan_new")
+                else ""
+            ),
             "can_manage": can(request, Action.MANAGE_BENEFICIARIES),
             "can_review": can(request, Action.REVIEW_BENEFICIARY),
             "can_pay": can(request, Action.SEND_PAYOUT),

@@ -72,6 +72,34 @@ CREDIT_MESSAGES: dict[str, tuple[Promise, int]] = {
         _("Repayments are recorded only on active loans; this one is %(status)s."),
         409,
     ),
+    "loan_first_due_invalid": (
+        _("The first due date must be after today and at most %(days)s days ahead."),
+        400,
+    ),
+    "loan_write_off_reason_missing": (_("Say why the loan is written off."), 400),
+    "loan_write_off_already_requested": (
+        _("A write-off of this loan is already waiting for approval."),
+        409,
+    ),
+    "loan_write_off_not_requested": (_("Nobody asked to write this loan off."), 409),
+    "loan_write_off_same_person": (
+        _("Whoever asked to write a loan off cannot approve it; another person must."),
+        403,
+    ),
+    "loan_prepayment_no_credit": (
+        _("She has no credit to apply as a prepayment on this loan."),
+        409,
+    ),
+    "loan_prepayment_covers_all": (
+        _(
+            "Her credit covers everything she owes: record the payment instead, "
+            "it pays off the loan."
+        ),
+        409,
+    ),
+    "repayment_in_future": (_("The date it was received cannot be later than today."), 400),
+    "repayment_method_invalid": (_("Manual repayments are cash or bank transfer."), 400),
+    "repayment_reversal_reason_missing": (_("Say why the repayment is reversed."), 400),
 }
 
 MESSAGES.update(CREDIT_MESSAGES)

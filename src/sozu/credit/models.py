@@ -25,6 +25,13 @@ class System(models.TextChoices):
     FLAT = "flat", _("Flat interest")
 
 
+class Prepayment(models.TextChoices):
+    """What applying her credit as a prepayment does to the cuotas still to come."""
+
+    REDUCE_TERM = "reduce_term", _("Reduces the term (fewer cuotas)")
+    REDUCE_CUOTA = "reduce_cuota", _("Reduces the cuota (same number of cuotas)")
+
+
 class Currency(models.TextChoices):
     USDC = "USDC", "USDC"
     ARS = "ARS", "ARS"
@@ -61,6 +68,10 @@ class LoanProduct(models.Model):
     late_tna = rate_field(default=0)
     #: Days after a due date before late interest starts (then it counts from the due date).
     grace_days = models.PositiveSmallIntegerField(default=0)
+    #: What a prepayment (her credit applied early) does to the remaining cuotas.
+    prepayment = models.CharField(
+        max_length=12, choices=Prepayment.choices, default=Prepayment.REDUCE_TERM
+    )
     active = models.BooleanField(default=True)
     created_by = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -105,6 +116,8 @@ class Loan(models.Model):
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
     amount = MoneyField()
     cuotas = models.PositiveSmallIntegerField()
+    #: The first due date asked for when it was prepared (else one period after it is paid).
+    first_due = models.DateField(null=True, blank=True)
     # The product's terms when the loan was prepared: changing a product never changes a loan.
     currency = models.CharField(max_length=4, choices=Currency.choices)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
@@ -115,6 +128,9 @@ class Loan(models.Model):
     insurance = rate_field()
     late_tna = rate_field()
     grace_days = models.PositiveSmallIntegerField()
+    prepayment = models.CharField(
+        max_length=12, choices=Prepayment.choices, default=Prepayment.REDUCE_TERM
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     prepared_by = models.CharField(max_length=120)
@@ -136,6 +152,10 @@ class Loan(models.Model):
     exchange_rate_at = models.DateTimeField(null=True, blank=True)
     #: The day the payout was paid, in the organization's time zone: the schedule starts here.
     disbursed_on = models.DateField(null=True, blank=True)
+    # Write-off: requested by one person, approved by another (maker-checker).
+    write_off_requested_by = models.CharField(max_length=120, blank=True)
+    write_off_requested_at = models.DateTimeField(null=True, blank=True)
+    write_off_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -157,8 +177,15 @@ class Loan(models.Model):
 class Cuota(models.Model):
     """One row of a loan's schedule, computed by the simulator when the loan is paid out."""
 
+    class Kind(models.TextChoices):
+        CUOTA = "cuota", _("Cuota")
+        #: Her credit applied early to capital (a row due the day it was applied).
+        PREPAYMENT = "prepayment", _("Prepayment")
+
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="schedule")
+    #: The order in which payments cover the rows (a prepayment takes a number too).
     number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUOTA)
     due_date = models.DateField()
     #: Before moving to a business day (equal to due_date when it did not move).
     nominal_date = models.DateField()
@@ -178,6 +205,33 @@ class Cuota(models.Model):
 
     def __str__(self) -> str:
         return f"cuota {self.number} of loan {self.loan_id}"
+
+
+class ScheduleChange(models.Model):
+    """A re-scheduling (a prepayment): the rows replaced and their replacement, as they were."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="schedule_changes"
+    )
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="schedule_changes")
+    applied_on = models.DateField()
+    #: Capital prepaid from her credit.
+    amount = MoneyField()
+    mode = models.CharField(max_length=12, choices=Prepayment.choices)
+    #: The cuotas that were still to come, before and after (ScheduleRow.as_dict-like rows).
+    old_rows = models.JSONField()
+    new_rows = models.JSONField()
+    created_by = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="prepayment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"prepayment {self.amount} on loan {self.loan_id}"
 
 
 class Repayment(models.Model):

@@ -1,8 +1,8 @@
-"""The credit pages of the dashboard (issue 12): the simulator."""
+"""The credit pages of the dashboard (issue 12)."""
 
 from django.urls import path
 
-from sozu.credit import views
+from sozu.credit import loan_views, views
 
 app_name = "credit"
 
@@ -10,4 +10,40 @@ urlpatterns = [
     path("simulador/", views.simulator, name="simulator"),
     path("simulador/csv/", views.simulator_csv, name="simulator_csv"),
     path("simulador/pdf/", views.simulator_pdf, name="simulator_pdf"),
+    # loans (D)
+    path("creditos/", loan_views.loan_list_page, name="loans"),
+    path("creditos/nuevo/", loan_views.loan_new, name="loan_new"),
+    path("creditos/productos/", loan_views.product_list_page, name="products"),
+    path(
+        "creditos/productos/<int:product_id>/desactivar/",
+        loan_views.product_deactivate,
+        name="product_deactivate",
+    ),
+    path("creditos/<int:loan_id>/", loan_views.loan_detail_page, name="loan_detail"),
+    path("creditos/<int:loan_id>/enviar/", loan_views.loan_submit_view, name="loan_submit"),
+    path("creditos/<int:loan_id>/cancelar/", loan_views.loan_cancel_view, name="loan_cancel"),
+    path("creditos/<int:loan_id>/devolver/", loan_views.loan_return_view, name="loan_return"),
+    path("creditos/<int:loan_id>/aprobar/", loan_views.loan_approve_view, name="loan_approve"),
+    path("creditos/<int:loan_id>/pagos/", loan_views.repayment_new, name="repayment_new"),
+    path(
+        "creditos/<int:loan_id>/pagos/revertir/",
+        loan_views.repayment_reverse_view,
+        name="repayment_reverse",
+    ),
+    path("creditos/<int:loan_id>/prepago/", loan_views.loan_prepay_view, name="loan_prepay"),
+    path(
+        "creditos/<int:loan_id>/castigo/",
+        loan_views.write_off_request_view,
+        name="write_off_request",
+    ),
+    path(
+        "creditos/<int:loan_id>/castigo/aprobar/",
+        loan_views.write_off_approve_view,
+        name="write_off_approve",
+    ),
+    path(
+        "creditos/<int:loan_id>/castigo/retirar/",
+        loan_views.write_off_withdraw_view,
+        name="write_off_withdraw",
+    ),
 ]

@@ -62,6 +62,14 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # approval policy, limits, 2FA requirement
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    # credit (issue 12)
+    MANAGE_LOAN_PRODUCTS = "manage_loan_products"  # create and deactivate loan products
+    PREPARE_LOAN = "prepare_loan"  # prepare, submit or cancel a loan
+    APPROVE_LOAN = "approve_loan"  # approve (creates the payout) or return it
+    RECORD_REPAYMENT = "record_repayment"  # manual repayments; apply her credit as prepayment
+    REVERSE_REPAYMENT = "reverse_repayment"  # a correction: a reversal entry, never an edit
+    REQUEST_WRITE_OFF = "request_write_off"
+    WRITE_OFF = "write_off"  # approve a write-off someone else asked for
 
 
 _ALL = frozenset(Role)
@@ -82,11 +90,24 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SETTINGS: frozenset({Role.OWNER}),
     Action.MANAGE_API_KEYS: frozenset({Role.OWNER}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.OWNER}),
+    Action.MANAGE_LOAN_PRODUCTS: frozenset({Role.OWNER}),
+    Action.PREPARE_LOAN: frozenset({Role.OPERATOR}),
+    Action.APPROVE_LOAN: frozenset({Role.APPROVER}),
+    Action.RECORD_REPAYMENT: frozenset({Role.OPERATOR, Role.APPROVER}),
+    Action.REVERSE_REPAYMENT: frozenset({Role.OPERATOR, Role.APPROVER}),
+    Action.REQUEST_WRITE_OFF: frozenset({Role.OPERATOR, Role.APPROVER}),
+    Action.WRITE_OFF: frozenset({Role.APPROVER}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.
 SECOND_FACTOR_ACTIONS: frozenset[Action] = frozenset(
-    {Action.APPROVE_BATCH, Action.EXECUTE_BATCH, Action.SEND_PAYOUT}
+    {
+        Action.APPROVE_BATCH,
+        Action.EXECUTE_BATCH,
+        Action.SEND_PAYOUT,
+        Action.APPROVE_LOAN,
+        Action.WRITE_OFF,
+    }
 )
 #: Actions that need a second factor given within SOZU_STEP_UP_SECONDS (step-up).
 #: A single payout asks for it only above the organization's threshold: such views call
@@ -99,6 +120,8 @@ STEP_UP_ACTIONS: frozenset[Action] = frozenset(
         Action.MANAGE_SETTINGS,
         Action.MANAGE_API_KEYS,
         Action.MANAGE_WEBHOOKS,
+        Action.APPROVE_LOAN,
+        Action.WRITE_OFF,
     }
 )
 

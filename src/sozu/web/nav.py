@@ -26,7 +26,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Beneficiaries"), "beneficiaries:list", "beneficiaries"),
     NavItem(_("Batches"), "batches:list", "batches"),
     NavItem(_("Payouts"), "payouts:list", "payouts"),
-    NavItem(_("Credit"), "credit:simulator", "credit"),
+    NavItem(_("Credit"), "credit:loans", "credit"),
     NavItem(_("Wallet"), "orgs:wallet", "wallet"),
     NavItem(_("Audit"), "audit:events", "audit"),
     NavItem(_("Settings"), "orgs:settings", "settings"),

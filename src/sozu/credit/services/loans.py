@@ -30,7 +30,14 @@ from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Cuota, Currency, Loan, LoanProduct
-from sozu.credit.simulator import Frequency, LoanTerms, Simulation, first_due_date, simulate
+from sozu.credit.simulator import (
+    Frequency,
+    LoanTerms,
+    Simulation,
+    first_due_date,
+    parse_date,
+    simulate,
+)
 from sozu.credit.transitions import check_loan
 from sozu.disbursements.models import Payout
 from sozu.disbursements.services.payouts import payout_create
@@ -93,20 +100,27 @@ def loan_terms(loan: Loan, first_due: dt.date, day_of_month: int | None = None) 
     )
 
 
-def loan_prepare(
-    *, product: LoanProduct, beneficiary: Beneficiary, amount: Any, cuotas: Any, actor: str
-) -> Loan:
-    """A draft loan for an approved beneficiary, with a copy of the product's terms."""
-    if product.organization_id != beneficiary.organization_id:
-        raise SozuError("credit_product_other_org")
-    if not product.active:
-        raise SozuError("credit_product_inactive", name=product.name)
-    if beneficiary.status != Beneficiary.Status.APPROVED:
-        raise SozuError(
-            "credit_beneficiary_not_approved",
-            name=beneficiary.full_name,
-            status=Beneficiary.Status(beneficiary.status).label,
-        )
+#: How far ahead the first due date asked for may be (days after the day it is prepared).
+MAX_FIRST_DUE_DAYS = 120
+
+
+def _first_due(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    day = parse_date(value)
+    today = timezone.localdate()
+    if not today < day <= today + dt.timedelta(days=MAX_FIRST_DUE_DAYS):
+        raise SozuError("loan_first_due_invalid", days=MAX_FIRST_DUE_DAYS)
+    return day
+
+
+def _plain(value: Decimal) -> str:
+    """50, 1500.5: no exponent (Decimal("50").normalize() would read 5E+1)."""
+    return format(value.normalize(), "f")
+
+
+def loan_terms_check(*, product: LoanProduct, amount: Any, cuotas: Any) -> LoanTerms:
+    """The product's terms for this amount and number of cuotas, or the refusal."""
     terms = LoanTerms.parse(
         amount=amount,
         cuotas=cuotas,
@@ -121,8 +135,8 @@ def loan_prepare(
     if not product.min_amount <= terms.amount <= product.max_amount:
         raise SozuError(
             "credit_amount_out_of_range",
-            min=product.min_amount.normalize(),
-            max=product.max_amount.normalize(),
+            min=_plain(product.min_amount),
+            max=_plain(product.max_amount),
             value=terms.amount,
         )
     if not product.min_cuotas <= terms.cuotas <= product.max_cuotas:
@@ -132,6 +146,35 @@ def loan_prepare(
             max=product.max_cuotas,
             value=terms.cuotas,
         )
+    return terms
+
+
+def loan_prepare(
+    *,
+    product: LoanProduct,
+    beneficiary: Beneficiary,
+    amount: Any,
+    cuotas: Any,
+    actor: str,
+    first_due: Any = None,
+) -> Loan:
+    """A draft loan for an approved beneficiary, with a copy of the product's terms.
+
+    `first_due` (optional) is the first due date asked for; if the loan is paid out on or
+    after it, the schedule starts one period after the payment instead.
+    """
+    if product.organization_id != beneficiary.organization_id:
+        raise SozuError("credit_product_other_org")
+    if not product.active:
+        raise SozuError("credit_product_inactive", name=product.name)
+    if beneficiary.status != Beneficiary.Status.APPROVED:
+        raise SozuError(
+            "credit_beneficiary_not_approved",
+            name=beneficiary.full_name,
+            status=Beneficiary.Status(beneficiary.status).label,
+        )
+    terms = loan_terms_check(product=product, amount=amount, cuotas=cuotas)
+    first = _first_due(first_due)
     with transaction.atomic():
         loan = Loan.objects.create(
             organization_id=product.organization_id,
@@ -148,6 +191,8 @@ def loan_prepare(
             insurance=product.insurance,
             late_tna=product.late_tna,
             grace_days=product.grace_days,
+            prepayment=product.prepayment,
+            first_due=first,
             prepared_by=actor,
             status_changed_at=timezone.now(),
         )
@@ -164,6 +209,7 @@ def loan_prepare(
                     "amount": str(terms.amount),
                     "currency": product.currency,
                     "cuotas": terms.cuotas,
+                    **({"first_due": first.isoformat()} if first else {}),
                 },
             ),
         )
@@ -274,7 +320,10 @@ def loan_disburse(*, loan: Loan, actor: str) -> Loan:
 
 
 def loan_schedule_for(loan: Loan, disbursed_on: dt.date) -> Simulation:
-    """The schedule a loan gets when paid out on `disbursed_on`."""
+    """The schedule a loan gets when paid out on `disbursed_on` (from the date asked for, if
+    it is still ahead; else one period after the payment)."""
+    if loan.first_due is not None and loan.first_due > disbursed_on:
+        return simulate(loan_terms(loan, loan.first_due, day_of_month=loan.first_due.day))
     first = first_due_date(disbursed_on, Frequency(loan.frequency))
     return simulate(loan_terms(loan, first, day_of_month=disbursed_on.day))
 
@@ -348,4 +397,65 @@ def loan_write_off(*, loan: Loan, actor: str, reason: str) -> Loan:
     with transaction.atomic():
         return loan_transition(
             loan_locked(loan.pk), L.WRITTEN_OFF, actor, {"reason": reason.strip()}
+        )
+
+
+def loan_write_off_request(*, loan: Loan, actor: str, reason: str) -> Loan:
+    """Ask to write an active loan off; another person approves it (`loan_write_off_approve`)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SozuError("loan_write_off_reason_missing")
+    with transaction.atomic():
+        locked = loan_locked(loan.pk)
+        check_loan(locked, L.WRITTEN_OFF)
+        if locked.write_off_requested_by:
+            raise SozuError("loan_write_off_already_requested")
+        locked.write_off_requested_by = actor
+        locked.write_off_requested_at = timezone.now()
+        locked.write_off_reason = reason
+        locked.save(
+            update_fields=["write_off_requested_by", "write_off_requested_at", "write_off_reason"]
+        )
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(actor, "loan.write_off_requested", "loan", locked.pk, {"reason": reason}),
+        )
+    return locked
+
+
+def loan_write_off_withdraw(*, loan: Loan, actor: str) -> Loan:
+    """Drop a pending write-off request (whoever asked, or an approver who refuses it)."""
+    with transaction.atomic():
+        locked = loan_locked(loan.pk)
+        if not locked.write_off_requested_by or locked.status != L.ACTIVE:
+            raise SozuError("loan_write_off_not_requested")
+        before = locked.write_off_requested_by
+        locked.write_off_requested_by = ""
+        locked.write_off_requested_at = None
+        locked.write_off_reason = ""
+        locked.save(
+            update_fields=["write_off_requested_by", "write_off_requested_at", "write_off_reason"]
+        )
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(
+                actor, "loan.write_off_withdrawn", "loan", locked.pk, {"requested_by": before}
+            ),
+        )
+    return locked
+
+
+def loan_write_off_approve(*, loan: Loan, actor: str) -> Loan:
+    """Write off a loan whose write-off someone else asked for (maker-checker)."""
+    with transaction.atomic():
+        locked = loan_locked(loan.pk)
+        if not locked.write_off_requested_by:
+            raise SozuError("loan_write_off_not_requested")
+        if actor == locked.write_off_requested_by:
+            raise SozuError("loan_write_off_same_person")
+        return loan_transition(
+            locked,
+            L.WRITTEN_OFF,
+            actor,
+            {"reason": locked.write_off_reason, "requested_by": locked.write_off_requested_by},
         )

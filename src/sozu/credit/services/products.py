@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from sozu.audit.services import Entry, audit_record
 from sozu.credit.errors import SozuError
-from sozu.credit.models import Currency, LoanProduct
+from sozu.credit.models import Currency, LoanProduct, Prepayment
 from sozu.credit.simulator import LoanTerms
 from sozu.orgs.models import Organization
 
@@ -37,6 +37,7 @@ def loan_product_create(
     insurance: Any = 0,
     late_tna: Any = 0,
     grace_days: int = 0,
+    prepayment: str = Prepayment.REDUCE_TERM,
 ) -> LoanProduct:
     """A product whose every combination of amount and cuotas the simulator accepts."""
     name = (name or "").strip()
@@ -44,6 +45,8 @@ def loan_product_create(
         raise SozuError("invalid_field", field="name")
     if currency not in Currency.values:
         raise SozuError("invalid_field", field="currency")
+    if prepayment not in Prepayment.values:
+        raise SozuError("invalid_field", field="prepayment")
     low = LoanTerms.parse(
         amount=min_amount,
         cuotas=min_cuotas,
@@ -107,6 +110,7 @@ def loan_product_create(
                 insurance=low.insurance,
                 late_tna=late,
                 grace_days=grace_days,
+                prepayment=prepayment,
                 created_by=actor,
             )
             audit_record(
@@ -116,7 +120,12 @@ def loan_product_create(
                     "loan_product.created",
                     "loan_product",
                     product.pk,
-                    {"name": name, "currency": currency, "tna": str(low.tna)},
+                    {
+                        "name": name,
+                        "currency": currency,
+                        "tna": str(low.tna),
+                        "prepayment": prepayment,
+                    },
                 ),
             )
     except IntegrityError:

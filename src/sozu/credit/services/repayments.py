@@ -53,7 +53,7 @@ def repayment_record(
         raise SozuError("repayment_reference_missing")
     day = parse_date(received_on)
     if day > timezone.localdate():
-        raise SozuError("invalid_field", field="received_on")
+        raise SozuError("repayment_in_future")
     with transaction.atomic():
         locked = loan_locked(loan.pk)
         if locked.status != L.ACTIVE:
@@ -106,7 +106,7 @@ def repayment_reverse(*, repayment: Repayment, actor: str, reason: str) -> Repay
     """Cancel a recorded payment with a new reversal row (the original stays as it was)."""
     reason = (reason or "").strip()
     if not reason:
-        raise SozuError("invalid_field", field="reason")
+        raise SozuError("repayment_reversal_reason_missing")
     if repayment.kind != Repayment.Kind.PAYMENT:
         raise SozuError("repayment_already_reversed")
     try:

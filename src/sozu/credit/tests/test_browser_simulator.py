@@ -80,6 +80,8 @@ def test_simulate_see_schedule_and_chart_then_download_csv(
     base = live_server.url
     _sign_in(page, base, member.user.email)
 
+    # The menu's Créditos opens the loans; the simulator is one of the section's tabs.
+    page.get_by_role("link", name="Créditos", exact=True).click()
     page.get_by_role("link", name="Simulador").click()
     expect(page.get_by_role("heading", name="Simulador de crédito")).to_be_visible()
     page.get_by_label("Monto", exact=True).fill("250000")

@@ -36,6 +36,15 @@ EXPECTED: dict[str, set[str]] = {
     "manage_settings": {OWN},
     "manage_api_keys": {OWN},
     "manage_webhooks": {OWN},
+    # credit: the owner sets the products; an operator prepares, an approver approves (and
+    # writes off what someone else asked to write off); both take repayments.
+    "manage_loan_products": {OWN},
+    "prepare_loan": {OPE},
+    "approve_loan": {APP},
+    "record_repayment": {OPE, APP},
+    "reverse_repayment": {OPE, APP},
+    "request_write_off": {OPE, APP},
+    "write_off": {APP},
 }
 
 
@@ -87,7 +96,13 @@ def test_the_decorator_enforces_the_table(role: str, action: Action) -> None:
 @pytest.mark.django_db
 def test_a_member_without_second_factor_cannot_approve_or_execute() -> None:
     m = staff(org(), APP)
-    for action in (Action.APPROVE_BATCH, Action.EXECUTE_BATCH, Action.SEND_PAYOUT):
+    for action in (
+        Action.APPROVE_BATCH,
+        Action.EXECUTE_BATCH,
+        Action.SEND_PAYOUT,
+        Action.APPROVE_LOAN,
+        Action.WRITE_OFF,
+    ):
         with pytest.raises(PermissionDenied):
             org_member_required(action)(_ok)(_request(m.user, m))
 

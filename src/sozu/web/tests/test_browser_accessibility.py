@@ -21,6 +21,9 @@ PAGES = (
     "/configuracion/",
     "/cuenta/2fa/",
     "/simulador/",
+    "/creditos/",
+    "/creditos/productos/",
+    "/creditos/nuevo/",
 )
 
 

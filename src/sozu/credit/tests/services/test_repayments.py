@@ -118,7 +118,7 @@ def test_a_correction_is_a_reversal_that_reopens_the_loan(loan) -> None:
         ("10.001", "R-1", 0, "repayment_amount_invalid"),
         (10.5, "R-1", 0, "repayment_amount_invalid"),
         ("100", "  ", 0, "repayment_reference_missing"),
-        ("100", "R-1", 1, "invalid_field"),  # received tomorrow
+        ("100", "R-1", 1, "repayment_in_future"),  # received tomorrow
     ],
 )
 def test_bad_repayments_are_refused_and_nothing_is_recorded(
