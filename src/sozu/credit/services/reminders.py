@@ -269,7 +269,9 @@ def reminders_enqueue(*, now: dt.datetime, organization_id: int | None = None) -
     """Write the reminders due on `now`'s day (organization's time zone). Idempotent."""
     day = timezone.localdate(now)
     report = EnqueueReport()
-    loans_qs = Loan.objects.filter(status=Loan.Status.ACTIVE).select_related("beneficiary")
+    loans_qs = (
+        Loan.objects.filter(status=Loan.Status.ACTIVE).select_related("beneficiary").order_by("pk")
+    )
     if organization_id is not None:
         loans_qs = loans_qs.filter(organization_id=organization_id)
     loans = list(loans_qs)
