@@ -62,6 +62,8 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # approval policy, limits, 2FA requirement
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
+    MANAGE_REMINDERS = "manage_reminders"  # reminder policy and borrowers' opt-out
 
 
 _ALL = frozenset(Role)
@@ -82,6 +84,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SETTINGS: frozenset({Role.OWNER}),
     Action.MANAGE_API_KEYS: frozenset({Role.OWNER}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.OWNER}),
+    Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
+    Action.MANAGE_REMINDERS: frozenset({Role.OWNER, Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.
