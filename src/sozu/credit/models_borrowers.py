@@ -49,6 +49,9 @@ class ReminderPolicy(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"reminder policy {self.before_days} / {self.overdue_days}"
+
 
 class ReminderOptOut(models.Model):
     """She asked not to receive reminders (staff recorded it, or she answered BAJA)."""
@@ -62,6 +65,9 @@ class ReminderOptOut(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"opt-out of beneficiary {self.beneficiary_id}"
 
 
 class ReminderMessage(models.Model):
@@ -169,6 +175,9 @@ class GroupMembership(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"beneficiary {self.beneficiary_id} in group {self.group_id}"
+
 
 class GroupLoan(models.Model):
     """A loan granted to a group member, with the group's cycle it belongs to."""
@@ -179,6 +188,9 @@ class GroupLoan(models.Model):
 
     class Meta:
         ordering = ["group_id", "cycle", "loan_id"]
+
+    def __str__(self) -> str:
+        return f"loan {self.loan_id} of group {self.group_id}, cycle {self.cycle}"
 
 
 class RenewalRule(models.Model):
@@ -197,3 +209,8 @@ class RenewalRule(models.Model):
     increase = rate_field(default=20)
     updated_by = models.CharField(max_length=120)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return (
+            f"renewal of product {self.product_id}: {self.max_days_late} days, +{self.increase} %"
+        )

@@ -87,23 +87,21 @@ def _reasons(s: BorrowerScore) -> list[str]:
     days = f"{s.average_days_late:f}".replace(".", ",")
     out.append(_("Average delay: %(days)s days per cuota due.") % {"days": days})
     out.append(
-        ngettext(
-            "%(count)s cycle completed.", "%(count)s cycles completed.", s.cycles_completed
-        )
+        ngettext("%(count)s cycle completed.", "%(count)s cycles completed.", s.cycles_completed)
         % {"count": s.cycles_completed}
     )
     if s.days_past_due:
         out.append(
             ngettext(
-                "Today she is %(days)s day late.", "Today she is %(days)s days late.", s.days_past_due
+                "Today she is %(days)s day late.",
+                "Today she is %(days)s days late.",
+                s.days_past_due,
             )
             % {"days": s.days_past_due}
         )
     if s.written_off:
         out.append(
-            ngettext(
-                "%(count)s loan written off.", "%(count)s loans written off.", s.written_off
-            )
+            ngettext("%(count)s loan written off.", "%(count)s loans written off.", s.written_off)
             % {"count": s.written_off}
         )
     return out

@@ -35,7 +35,7 @@ def group_get(*, organization_id: int, group_id: int) -> SolidarityGroup:
 class MemberArrears:
     beneficiary_id: int
     name: str
-    loan: Loan | None
+    loan: Loan
     outstanding: Decimal = ZERO
     overdue: Decimal = ZERO
     days_past_due: int = 0
@@ -101,8 +101,10 @@ def group_arrears(*, group: SolidarityGroup, as_of: dt.date) -> GroupArrears:
 def group_cycles(*, group: SolidarityGroup) -> dict[int, list[Loan]]:
     """Every cycle's loans, newest cycle first."""
     cycles: dict[int, list[Loan]] = {}
-    for link in GroupLoan.objects.filter(group=group).select_related("loan", "loan__beneficiary").order_by(
-        "-cycle", "loan__beneficiary__full_name"
+    for link in (
+        GroupLoan.objects.filter(group=group)
+        .select_related("loan", "loan__beneficiary")
+        .order_by("-cycle", "loan__beneficiary__full_name")
     ):
         cycles.setdefault(link.cycle, []).append(link.loan)
     return cycles

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -44,8 +44,8 @@ class GroupForm(forms.Form):
     def __init__(self, *args: Any, people: list[Beneficiary], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(str(b.pk), b.full_name) for b in people]
-        self.fields["members"].choices = choices
-        self.fields["coordinator"].choices = [("", "—"), *choices]
+        cast(forms.ChoiceField, self.fields["members"]).choices = choices
+        cast(forms.ChoiceField, self.fields["coordinator"]).choices = [("", "—"), *choices]
 
 
 def _list_context(request: HttpRequest, form: GroupForm) -> dict[str, Any]:
@@ -64,7 +64,9 @@ def _list_context(request: HttpRequest, form: GroupForm) -> dict[str, Any]:
 @org_member_required(Action.VIEW)
 def groups_page(request: HttpRequest) -> HttpResponse:
     people = _free_beneficiaries(current_organization(request))
-    return render(request, "credit/groups/list.html", _list_context(request, GroupForm(people=people)))
+    return render(
+        request, "credit/groups/list.html", _list_context(request, GroupForm(people=people))
+    )
 
 
 @org_member_required(Action.MANAGE_GROUPS)
@@ -102,7 +104,7 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args: Any, org: Organization, members: list[Beneficiary], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
             (str(p.pk), p.name) for p in loan_product_list(organization_id=org.pk)
         ]
         for m in members:
@@ -114,7 +116,9 @@ class GrantForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith("amount_")]
 
 
-def _detail(request: HttpRequest, group: SolidarityGroup, form: GrantForm, status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, group: SolidarityGroup, form: GrantForm, status: int = 200
+) -> HttpResponse:
     context = {
         "section": "credit",
         "credit_tab": "groups",
@@ -142,9 +146,11 @@ def group_grant_view(request: HttpRequest, group_id: int) -> HttpResponse:
     members = group_members(group)
     form = GrantForm(request.POST, org=org, members=members)
     if form.is_valid():
-        product = loan_product_list(organization_id=org.pk).filter(
-            pk=int(form.cleaned_data["product"])
-        ).first()
+        product = (
+            loan_product_list(organization_id=org.pk)
+            .filter(pk=int(form.cleaned_data["product"]))
+            .first()
+        )
         try:
             if product is None:
                 raise SozuError("group_product_other_org")

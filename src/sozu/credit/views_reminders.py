@@ -56,9 +56,7 @@ class PolicyForm(forms.Form):
         max_length=60,
         help_text=gettext_lazy("Comma-separated; 0 is the due date itself."),
     )
-    overdue_days = forms.CharField(
-        label=gettext_lazy("Days late"), required=False, max_length=60
-    )
+    overdue_days = forms.CharField(label=gettext_lazy("Days late"), required=False, max_length=60)
     enabled = forms.BooleanField(label=gettext_lazy("Send reminders"), required=False)
 
 
@@ -113,8 +111,9 @@ def reminders_page(request: HttpRequest) -> HttpResponse:
         },
     }
     template = (
-        "credit/reminders/_outbox.html" if request.headers.get("HX-Request") else
-        "credit/reminders/list.html"
+        "credit/reminders/_outbox.html"
+        if request.headers.get("HX-Request")
+        else "credit/reminders/list.html"
     )
     status = 400 if filters.is_bound and filters.errors else 200
     return render(request, template, context, status=status)

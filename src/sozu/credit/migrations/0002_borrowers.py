@@ -5,128 +5,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('beneficiaries', '0003_legacy_identity_keys'),
-        ('credit', '0001_initial'),
-        ('orgs', '0008_organization_step_up_payout_threshold'),
+        ("beneficiaries", "0003_legacy_identity_keys"),
+        ("credit", "0001_initial"),
+        ("orgs", "0008_organization_step_up_payout_threshold"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReminderOptOut',
+            name="ReminderOptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_by', models.CharField(max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('beneficiary', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_opt_out', to='beneficiaries.beneficiary')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_opt_outs', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_by", models.CharField(max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "beneficiary",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_opt_out",
+                        to="beneficiaries.beneficiary",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_opt_outs",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RenewalRule',
+            name="RenewalRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_days_late', models.PositiveSmallIntegerField(default=7)),
-                ('increase', models.DecimalField(decimal_places=4, default=20, max_digits=9)),
-                ('updated_by', models.CharField(max_length=120)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='renewal_rule', to='credit.loanproduct')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("max_days_late", models.PositiveSmallIntegerField(default=7)),
+                ("increase", models.DecimalField(decimal_places=4, default=20, max_digits=9)),
+                ("updated_by", models.CharField(max_length=120)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="renewal_rule",
+                        to="credit.loanproduct",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SolidarityGroup',
+            name="SolidarityGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('cycle', models.PositiveSmallIntegerField(default=0)),
-                ('active', models.BooleanField(default=True)),
-                ('created_by', models.CharField(max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('coordinator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coordinated_groups', to='beneficiaries.beneficiary')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='solidarity_groups', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("cycle", models.PositiveSmallIntegerField(default=0)),
+                ("active", models.BooleanField(default=True)),
+                ("created_by", models.CharField(max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coordinated_groups",
+                        to="beneficiaries.beneficiary",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="solidarity_groups",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GroupMembership',
+            name="GroupMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('active', models.BooleanField(default=True)),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('beneficiary', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='group_memberships', to='beneficiaries.beneficiary')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='credit.solidaritygroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "beneficiary",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="group_memberships",
+                        to="beneficiaries.beneficiary",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="credit.solidaritygroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group_id', 'beneficiary__full_name', 'id'],
+                "ordering": ["group_id", "beneficiary__full_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GroupLoan',
+            name="GroupLoan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.PositiveSmallIntegerField()),
-                ('loan', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='group_link', to='credit.loan')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='loans', to='credit.solidaritygroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle", models.PositiveSmallIntegerField()),
+                (
+                    "loan",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="group_link",
+                        to="credit.loan",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loans",
+                        to="credit.solidaritygroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group_id', 'cycle', 'loan_id'],
+                "ordering": ["group_id", "cycle", "loan_id"],
             },
         ),
         migrations.CreateModel(
-            name='ReminderMessage',
+            name="ReminderMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('before_due', 'Before the due date'), ('overdue', 'Overdue')], max_length=12)),
-                ('day', models.DateField()),
-                ('offset_days', models.PositiveSmallIntegerField()),
-                ('to', models.CharField(blank=True, max_length=40)),
-                ('body', models.TextField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Skipped (opted out)')], default='queued', max_length=8)),
-                ('backend', models.CharField(blank=True, max_length=40)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('provider_id', models.CharField(blank=True, max_length=80)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('beneficiary', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='beneficiaries.beneficiary')),
-                ('cuota', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='credit.cuota')),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='credit.loan')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminder_messages', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("before_due", "Before the due date"), ("overdue", "Overdue")],
+                        max_length=12,
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("offset_days", models.PositiveSmallIntegerField()),
+                ("to", models.CharField(blank=True, max_length=40)),
+                ("body", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped (opted out)"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("backend", models.CharField(blank=True, max_length=40)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("provider_id", models.CharField(blank=True, max_length=80)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "beneficiary",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="beneficiaries.beneficiary",
+                    ),
+                ),
+                (
+                    "cuota",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="credit.cuota",
+                    ),
+                ),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="credit.loan",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminder_messages",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', '-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='credit_remi_status_a2872e_idx'), models.Index(fields=['organization', 'day'], name='credit_remi_organiz_64b331_idx')],
-                'constraints': [models.UniqueConstraint(fields=('loan', 'cuota', 'kind', 'day'), name='one_reminder_per_cuota_kind_day')],
+                "ordering": ["-day", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "next_attempt_at"], name="credit_remi_status_a2872e_idx"
+                    ),
+                    models.Index(
+                        fields=["organization", "day"], name="credit_remi_organiz_64b331_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("loan", "cuota", "kind", "day"),
+                        name="one_reminder_per_cuota_kind_day",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReminderPolicy',
+            name="ReminderPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('before_days', models.CharField(blank=True, default='3,0', max_length=60)),
-                ('overdue_days', models.CharField(blank=True, default='1,7,15', max_length=60)),
-                ('enabled', models.BooleanField(default=True)),
-                ('updated_by', models.CharField(max_length=120)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_policies', to='orgs.organization')),
-                ('product', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reminder_policy', to='credit.loanproduct')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("before_days", models.CharField(blank=True, default="3,0", max_length=60)),
+                ("overdue_days", models.CharField(blank=True, default="1,7,15", max_length=60)),
+                ("enabled", models.BooleanField(default=True)),
+                ("updated_by", models.CharField(max_length=120)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_policies",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "product",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_policy",
+                        to="credit.loanproduct",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('product__isnull', True)), fields=('organization',), name='one_org_reminder_policy')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("product__isnull", True)),
+                        fields=("organization",),
+                        name="one_org_reminder_policy",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='solidaritygroup',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='one_group_name'),
+            model_name="solidaritygroup",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="one_group_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='groupmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('active', True)), fields=('beneficiary',), name='one_active_group'),
+            model_name="groupmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("active", True)),
+                fields=("beneficiary",),
+                name="one_active_group",
+            ),
         ),
     ]

@@ -50,9 +50,9 @@ def _members(organization: Organization, member_ids: Sequence[int]) -> list[Bene
 
 
 def _check_free(members: Sequence[Beneficiary], group: SolidarityGroup | None = None) -> None:
-    taken = GroupMembership.objects.filter(
-        beneficiary__in=members, active=True
-    ).select_related("group", "beneficiary")
+    taken = GroupMembership.objects.filter(beneficiary__in=members, active=True).select_related(
+        "group", "beneficiary"
+    )
     if group is not None:
         taken = taken.exclude(group=group)
     other = taken.first()
@@ -115,9 +115,9 @@ def group_create(
 def group_members(group: SolidarityGroup) -> list[Beneficiary]:
     return [
         m.beneficiary
-        for m in group.members.filter(active=True).select_related("beneficiary").order_by(
-            "beneficiary__full_name", "beneficiary_id"
-        )
+        for m in group.members.filter(active=True)
+        .select_related("beneficiary")
+        .order_by("beneficiary__full_name", "beneficiary_id")
     ]
 
 

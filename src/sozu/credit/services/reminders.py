@@ -70,7 +70,7 @@ STOP_WORDS = frozenset({"BAJA", "STOP", "NO"})
 
 
 def parse_days(text: str) -> tuple[int, ...]:
-    """"3, 0" → (3, 0). Refuses anything but whole numbers 0..90 (empty = no reminders)."""
+    """ "3, 0" → (3, 0). Refuses anything but whole numbers 0..90 (empty = no reminders)."""
     days: list[int] = []
     for part in (text or "").replace(";", ",").split(","):
         part = part.strip()
@@ -207,8 +207,10 @@ def reminder_reply_handle(*, organization: Organization, phone: str, text: str) 
 
 
 def _amount(value: Decimal, currency: str) -> str:
-    return format_ars(value, language="es") if currency == Currency.ARS else format_usdc(
-        value, language="es"
+    return (
+        format_ars(value, language="es")
+        if currency == Currency.ARS
+        else format_usdc(value, language="es")
     )
 
 
@@ -232,8 +234,7 @@ def reminder_text(
             )
         elif kind == R.Kind.BEFORE_DUE:
             text = ngettext(
-                "Hi %(name)s, your loan's cuota %(number)s is due tomorrow, %(date)s: "
-                "%(amount)s.",
+                "Hi %(name)s, your loan's cuota %(number)s is due tomorrow, %(date)s: %(amount)s.",
                 "Hi %(name)s, your loan's cuota %(number)s is due in %(days)s days, on "
                 "%(date)s: %(amount)s.",
                 offset,
@@ -392,9 +393,7 @@ def _finish(message: ReminderMessage, **fields: object) -> None:
     )
 
 
-def reminder_deliver_one(
-    message: ReminderMessage, *, notifier: Notifier, now: dt.datetime
-) -> str:
+def reminder_deliver_one(message: ReminderMessage, *, notifier: Notifier, now: dt.datetime) -> str:
     """Send a claimed message and record the outcome; returns the new status."""
     if ReminderOptOut.objects.filter(beneficiary_id=message.beneficiary_id).exists():
         _finish(message, status=R.Status.SKIPPED, last_error="opted out")
@@ -403,7 +402,9 @@ def reminder_deliver_one(
         _finish(message, status=R.Status.FAILED, backend=notifier.name, last_error="no phone")
         return R.Status.FAILED
     try:
-        provider_id = notifier.send(OutgoingMessage(id=message.pk, to=message.to, body=message.body))
+        provider_id = notifier.send(
+            OutgoingMessage(id=message.pk, to=message.to, body=message.body)
+        )
     except DeliveryFailed as exc:
         _finish(message, status=R.Status.FAILED, backend=notifier.name, last_error=str(exc)[:500])
         return R.Status.FAILED

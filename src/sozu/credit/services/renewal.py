@@ -4,7 +4,7 @@ The rule is per product (RenewalRule; without one: never more than 7 days late, 
 1. She has no loan in progress (draft, pending, approved, disbursing or active).
 2. Her last paid-out loan is paid off: every cuota paid (a write-off never renews).
 3. No cuota of that loan was ever more than `max_days_late` days late.
-Then the suggested amount is the last amount × (1 + increase %), rounded to cents, capped at
+Then the suggested amount is the last amount times (1 + increase %), rounded to cents, capped at
 the product's maximum. Each answer carries its reasons in Spanish, whichever way it goes.
 
 `renewal_eligibility(beneficiary)` is the function other code calls; `renewal_eligibility_many`
@@ -107,8 +107,8 @@ class Eligibility:
 
 
 def _money(value: Decimal, currency: str) -> str:
-    return format_ars(value, language="es") if currency == "ARS" else format_usdc(
-        value, language="es"
+    return (
+        format_ars(value, language="es") if currency == "ARS" else format_usdc(value, language="es")
     )
 
 
@@ -214,7 +214,8 @@ def renewal_eligibility_many(
         by_person[loan.beneficiary_id].append(loan)
     with translation.override("es"):
         return {
-            pk: _decide(pk, person_loans, positions, rules) for pk, person_loans in by_person.items()
+            pk: _decide(pk, person_loans, positions, rules)
+            for pk, person_loans in by_person.items()
         }
 
 

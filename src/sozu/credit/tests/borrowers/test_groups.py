@@ -31,7 +31,9 @@ def product():
 
 
 def people(product, n: int, **kwargs) -> list[Beneficiary]:
-    return [BeneficiaryFactory.create(organization=product.organization, **kwargs) for _ in range(n)]
+    return [
+        BeneficiaryFactory.create(organization=product.organization, **kwargs) for _ in range(n)
+    ]
 
 
 def make_group(product, n: int = 4, name: str = "Las Costureras") -> SolidarityGroup:
@@ -58,31 +60,78 @@ def test_a_group_has_three_to_ten_approved_members_and_a_coordinator(product) ->
     assert AuditEvent.objects.filter(action="group.created", object_id=str(group.pk)).exists()
     for n in (2, 11):
         ids = [m.pk for m in people(product, n)]
-        refused("group_size_invalid", group_create, organization=org, name=f"G{n}",
-                member_ids=ids, coordinator_id=ids[0], actor="user:1")
+        refused(
+            "group_size_invalid",
+            group_create,
+            organization=org,
+            name=f"G{n}",
+            member_ids=ids,
+            coordinator_id=ids[0],
+            actor="user:1",
+        )
     ids = [m.pk for m in people(product, 3)]
-    refused("group_coordinator_not_member", group_create, organization=org, name="X",
-            member_ids=ids, coordinator_id=group.coordinator_id, actor="user:1")
+    refused(
+        "group_coordinator_not_member",
+        group_create,
+        organization=org,
+        name="X",
+        member_ids=ids,
+        coordinator_id=group.coordinator_id,
+        actor="user:1",
+    )
     pending = people(product, 1, status=Beneficiary.Status.APPLIED)
-    refused("group_member_not_approved", group_create, organization=org, name="X",
-            member_ids=ids[:2] + [pending[0].pk], coordinator_id=ids[0], actor="user:1")
+    refused(
+        "group_member_not_approved",
+        group_create,
+        organization=org,
+        name="X",
+        member_ids=[*ids[:2], pending[0].pk],
+        coordinator_id=ids[0],
+        actor="user:1",
+    )
     stranger = BeneficiaryFactory.create()  # another organization's
-    refused("group_member_not_found", group_create, organization=org, name="X",
-            member_ids=ids[:2] + [stranger.pk], coordinator_id=ids[0], actor="user:1")
-    refused("group_name_taken", group_create, organization=org, name="las costureras",
-            member_ids=ids, coordinator_id=ids[0], actor="user:1")
-    refused("group_name_missing", group_create, organization=org, name="  ",
-            member_ids=ids, coordinator_id=ids[0], actor="user:1")
+    refused(
+        "group_member_not_found",
+        group_create,
+        organization=org,
+        name="X",
+        member_ids=[*ids[:2], stranger.pk],
+        coordinator_id=ids[0],
+        actor="user:1",
+    )
+    refused(
+        "group_name_taken",
+        group_create,
+        organization=org,
+        name="las costureras",
+        member_ids=ids,
+        coordinator_id=ids[0],
+        actor="user:1",
+    )
+    refused(
+        "group_name_missing",
+        group_create,
+        organization=org,
+        name="  ",
+        member_ids=ids,
+        coordinator_id=ids[0],
+        actor="user:1",
+    )
     assert SolidarityGroup.objects.count() == 1  # nothing half-made
 
 
 def test_a_person_is_in_at_most_one_active_group(product) -> None:
     group = make_group(product, 3)
-    taken = group.members.first().beneficiary
+    taken = group.members.all()[0].beneficiary
     ids = [m.pk for m in people(product, 2)] + [taken.pk]
     with pytest.raises(SozuError) as err:
-        group_create(organization=product.organization, name="Otro", member_ids=ids,
-                     coordinator_id=ids[0], actor="user:1")
+        group_create(
+            organization=product.organization,
+            name="Otro",
+            member_ids=ids,
+            coordinator_id=ids[0],
+            actor="user:1",
+        )
     assert err.value.code == "group_member_in_other_group"
     assert err.value.params["group"] == "Las Costureras"
     assert GroupMembership.objects.filter(beneficiary=taken).count() == 1
@@ -91,8 +140,13 @@ def test_a_person_is_in_at_most_one_active_group(product) -> None:
 def grant(group, product, amount="500", cuotas=2, **amounts):
     members = group.members.values_list("beneficiary_id", flat=True)
     with time_machine.travel(at(PAID_OUT), tick=False):
-        return group_grant(group=group, product=product, cuotas=cuotas, actor="user:1",
-                           amounts={pk: amounts.get(str(pk), amount) for pk in members})
+        return group_grant(
+            group=group,
+            product=product,
+            cuotas=cuotas,
+            actor="user:1",
+            amounts={pk: amounts.get(str(pk), amount) for pk in members},
+        )
 
 
 def test_loans_are_granted_to_all_members_together_or_not_at_all(product) -> None:

@@ -157,7 +157,9 @@ def test_a_timeout_and_a_refused_connection_are_retried(fake) -> None:
 
 
 def test_missing_credentials_are_refused_at_start() -> None:
-    with override_settings(SOZU_TWILIO_ACCOUNT_SID="", SOZU_TWILIO_AUTH_TOKEN="", SOZU_TWILIO_FROM=""):
+    with override_settings(
+        SOZU_TWILIO_ACCOUNT_SID="", SOZU_TWILIO_AUTH_TOKEN="", SOZU_TWILIO_FROM=""
+    ):
         with pytest.raises(ImproperlyConfigured):
             TwilioNotifier()
 
@@ -190,7 +192,10 @@ def test_the_outbox_through_twilio_sent_failed_and_retried(fake) -> None:
     assert (enqueued.created, delivered.sent, delivered.failed, delivered.retry) == (3, 1, 1, 1)
     rows = {m.loan_id: m for m in ReminderMessage.objects.all()}
     assert (rows[ok.pk].status, rows[ok.pk].provider_id) == ("sent", "SM-ok")
-    assert (rows[bad.pk].status, rows[bad.pk].last_error) == ("failed", "HTTP 400 21211: invalid To")
+    assert (rows[bad.pk].status, rows[bad.pk].last_error) == (
+        "failed",
+        "HTTP 400 21211: invalid To",
+    )
     assert (rows[busy.pk].status, rows[busy.pk].attempts) == ("queued", 1)
     assert [r[2]["To"] for r in fake.requests] == [
         ["+5491112345678"],

@@ -50,10 +50,14 @@ def test_the_pages_need_a_member_and_show_the_tabs(organization) -> None:
 
 def test_the_outbox_lists_and_filters_reminders(organization) -> None:
     product = LoanProductFactory.create(organization=organization)
-    ana = active_loan(product=product, beneficiary=BeneficiaryFactory.create(
-        organization=organization, full_name="Ana Gómez"))
-    bea = active_loan(product=product, beneficiary=BeneficiaryFactory.create(
-        organization=organization, full_name="Beatriz Ruiz"))
+    ana = active_loan(
+        product=product,
+        beneficiary=BeneficiaryFactory.create(organization=organization, full_name="Ana Gómez"),
+    )
+    bea = active_loan(
+        product=product,
+        beneficiary=BeneficiaryFactory.create(organization=organization, full_name="Beatriz Ruiz"),
+    )
     due = cuotas(ana)[0].due_date
     reminders_enqueue(now=at(due - dt.timedelta(days=3)))
     reminder_opt_out(beneficiary=bea.beneficiary, actor="user:1")
@@ -84,7 +88,8 @@ def test_the_policy_form_saves_or_explains(organization) -> None:
     policy = ReminderPolicy.objects.get(organization=organization)
     assert (policy.before_days, policy.overdue_days, policy.enabled) == ("5,1", "2", True)
     bad = client.post(
-        "/creditos/recordatorios/politica/", {"before_days": "mañana", "overdue_days": ""},
+        "/creditos/recordatorios/politica/",
+        {"before_days": "mañana", "overdue_days": ""},
         follow=True,
     )
     assert "Los días de aviso deben ser números enteros" in bad.content.decode()
@@ -97,20 +102,26 @@ def test_a_group_is_created_from_the_page_and_its_loans_granted(organization) ->
     client = client_for(organization, "operator")
     page = client.get("/creditos/grupos/").content.decode()
     assert all(p.full_name in page for p in people)
-    too_few = client.post("/creditos/grupos/nuevo/", {
-        "name": "Flores", "members": [people[0].pk, people[1].pk], "coordinator": people[0].pk})
+    too_few = client.post(
+        "/creditos/grupos/nuevo/",
+        {"name": "Flores", "members": [people[0].pk, people[1].pk], "coordinator": people[0].pk},
+    )
     assert too_few.status_code == 400
     assert "Un grupo solidario tiene entre 3 y 10 integrantes, no 2." in too_few.content.decode()
     assert SolidarityGroup.objects.count() == 0
-    created = client.post("/creditos/grupos/nuevo/", {
-        "name": "Flores", "members": [p.pk for p in people], "coordinator": people[1].pk})
+    created = client.post(
+        "/creditos/grupos/nuevo/",
+        {"name": "Flores", "members": [p.pk for p in people], "coordinator": people[1].pk},
+    )
     group = SolidarityGroup.objects.get()
     assert created.status_code == 302 and created["Location"] == f"/creditos/grupos/{group.pk}/"
     detail = client.get(f"/creditos/grupos/{group.pk}/").content.decode()
     assert "Flores" in detail and people[1].full_name in detail and "Otorgar el ciclo 1" in detail
 
     form = {"product": product.pk, "cuotas": 4} | {f"amount_{p.pk}": "300" for p in people}
-    too_much = client.post(f"/creditos/grupos/{group.pk}/otorgar/", form | {f"amount_{people[2].pk}": "99999"})
+    too_much = client.post(
+        f"/creditos/grupos/{group.pk}/otorgar/", form | {f"amount_{people[2].pk}": "99999"}
+    )
     assert too_much.status_code == 400 and Loan.objects.count() == 0
     granted = client.post(f"/creditos/grupos/{group.pk}/otorgar/", form, follow=True)
     assert "3 préstamos preparados para el ciclo 1" in granted.content.decode()
@@ -124,8 +135,13 @@ def test_a_group_is_created_from_the_page_and_its_loans_granted(organization) ->
 def test_another_organization_s_group_is_not_found(organization) -> None:
     other = org()
     members = [BeneficiaryFactory.create(organization=other) for _ in range(3)]
-    group = group_create(organization=other, name="Ajeno", member_ids=[m.pk for m in members],
-                         coordinator_id=members[0].pk, actor="user:9")
+    group = group_create(
+        organization=other,
+        name="Ajeno",
+        member_ids=[m.pk for m in members],
+        coordinator_id=members[0].pk,
+        actor="user:9",
+    )
     client = client_for(organization, "operator")
     assert client.get(f"/creditos/grupos/{group.pk}/").status_code == 404
     assert client.post(f"/creditos/grupos/{group.pk}/otorgar/", {}).status_code == 404
@@ -134,11 +150,16 @@ def test_another_organization_s_group_is_not_found(organization) -> None:
 
 def test_the_ranking_shows_reasons_and_renewals(organization) -> None:
     product = LoanProductFactory.create(organization=organization)
-    good = active_loan(product=product, amount="1000", beneficiary=BeneficiaryFactory.create(
-        organization=organization, full_name="Carla Puntual"))
+    good = active_loan(
+        product=product,
+        amount="1000",
+        beneficiary=BeneficiaryFactory.create(organization=organization, full_name="Carla Puntual"),
+    )
     pay_all(good)
-    late = active_loan(product=product, beneficiary=BeneficiaryFactory.create(
-        organization=organization, full_name="Dora Demora"))
+    late = active_loan(
+        product=product,
+        beneficiary=BeneficiaryFactory.create(organization=organization, full_name="Dora Demora"),
+    )
     pay_all(late, days_late=12)
     client = client_for(organization, "viewer")
     html = client.get("/creditos/ranking/").content.decode()

@@ -36,7 +36,9 @@ def test_one_pass_with_an_injected_clock() -> None:
     queued = run("--now", due.isoformat(), "--enqueue-only")
     assert "enviado" not in queued
     assert ReminderMessage.objects.filter(status="queued").count() == 1
-    delivered = run("--now", due.isoformat(), "--deliver-only", "--organization", loan.organization.slug)
+    delivered = run(
+        "--now", due.isoformat(), "--deliver-only", "--organization", loan.organization.slug
+    )
     assert "aviso(s)" not in delivered and "1 enviado(s)" in delivered
 
 

@@ -68,9 +68,7 @@ def test_default_rules_three_days_before_on_the_day_and_late() -> None:
         if reminders_enqueue(now=at(day)).created:
             sent_days.append(offset)
     assert sent_days == [-3, 0, 1, 7, 15]
-    kinds = list(
-        R.objects.filter(cuota=first).order_by("day").values_list("kind", "offset_days")
-    )
+    kinds = list(R.objects.filter(cuota=first).order_by("day").values_list("kind", "offset_days"))
     assert kinds == [
         ("before_due", 3),
         ("before_due", 0),
@@ -142,7 +140,11 @@ def test_policies_per_organization_and_per_product() -> None:
     assert reminders_enqueue(now=at(due - dt.timedelta(days=1))).created == 1
     assert reminders_enqueue(now=at(due + dt.timedelta(days=2))).created == 0
     reminder_policy_set(
-        organization=organization, product=product, before_days="0", overdue_days="", enabled=False,
+        organization=organization,
+        product=product,
+        before_days="0",
+        overdue_days="",
+        enabled=False,
         actor="user:1",
     )
     assert reminders_enqueue(now=at(due)).created == 0
@@ -172,7 +174,9 @@ def test_opted_out_borrowers_get_nothing_and_queued_messages_are_skipped() -> No
 def test_a_baja_reply_opts_out_that_number() -> None:
     loan = active_loan()
     organization = loan.organization
-    assert reminder_reply_handle(organization=organization, phone="+5491112345678", text="hola") == 0
+    assert (
+        reminder_reply_handle(organization=organization, phone="+5491112345678", text="hola") == 0
+    )
     n = reminder_reply_handle(
         organization=organization, phone="whatsapp:+5491112345678", text=" baja "
     )
@@ -199,7 +203,11 @@ def test_delivery_outcomes_sent_failed_and_retry_with_backoff() -> None:
     ok = Recording()
     assert reminders_deliver(now=later, notifier=ok).sent == 1
     message.refresh_from_db()
-    assert (message.status, message.attempts, message.provider_id) == ("sent", 2, f"id-{message.pk}")
+    assert (message.status, message.attempts, message.provider_id) == (
+        "sent",
+        2,
+        f"id-{message.pk}",
+    )
     assert message.sent_at == later and message.backend == "recording"
     assert [m.body for m in ok.sent] == [message.body]
     # Sent is final: a new pass sends nothing.

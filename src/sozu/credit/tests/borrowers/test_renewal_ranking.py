@@ -77,17 +77,19 @@ def test_too_late_once_a_write_off_or_a_loan_in_progress_block_renewal(product) 
     assert ok.eligible and ok.suggested_amount == Decimal("1100.00")
     # A new loan being prepared: not eligible until it is done.
     with time_machine.travel(at(LATER), tick=False):
-        loan_prepare(product=product, beneficiary=late.beneficiary, amount="500", cuotas=2,
-                     actor="user:1")
+        loan_prepare(
+            product=product, beneficiary=late.beneficiary, amount="500", cuotas=2, actor="user:1"
+        )
     blocked = renewal_eligibility(late.beneficiary, as_of=LATER)
     assert not blocked.eligible and "todavía está borrador" in blocked.reasons[0]
 
     written = active_loan(product=product)
     with time_machine.travel(at(LATER), tick=False):
         loan_write_off(loan=written, actor="user:2", reason="incobrable")
-    assert "Su último préstamo fue pasado a pérdida." in renewal_eligibility(
-        written.beneficiary, as_of=LATER
-    ).reasons
+    assert (
+        "Su último préstamo fue pasado a pérdida."
+        in renewal_eligibility(written.beneficiary, as_of=LATER).reasons
+    )
     nobody = BeneficiaryFactory.create(organization=product.organization)
     assert renewal_eligibility(nobody, as_of=LATER).reasons == [
         "Todavía no tuvo ningún préstamo desembolsado."
@@ -101,7 +103,9 @@ def test_too_late_once_a_write_off_or_a_loan_in_progress_block_renewal(product) 
 def test_borrowers_are_ranked_by_how_they_repay(product) -> None:
     punctual = active_loan(product=product)
     pay_all(punctual)
-    again = active_loan(product=product, beneficiary=punctual.beneficiary, paid_out=dt.date(2026, 6, 1))
+    again = active_loan(
+        product=product, beneficiary=punctual.beneficiary, paid_out=dt.date(2026, 6, 1)
+    )
     pay_all(again)
     single = active_loan(product=product)
     pay_all(single)
