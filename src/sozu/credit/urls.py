@@ -20,6 +20,11 @@ urlpatterns += [
         views_reminders.reminders_policy,
         name="reminders_policy",
     ),
+    path(
+        "creditos/recordatorios/baja/<int:beneficiary_id>/",
+        views_reminders.reminders_opt_out_view,
+        name="reminders_opt_out",
+    ),
     path("creditos/grupos/", views_groups.groups_page, name="groups"),
     path("creditos/grupos/nuevo/", views_groups.group_new, name="group_new"),
     path("creditos/grupos/<int:group_id>/", views_groups.group_detail, name="group_detail"),

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from sozu.beneficiaries.models import Beneficiary
+from sozu.credit.models_borrowers import ReminderOptOut
 from sozu.credit.ranking import borrower_ranking
 from sozu.credit.services.renewal import renewal_eligibility
 from sozu.orgs.permissions import Action, current_organization, org_member_required
@@ -39,5 +40,6 @@ def borrower_cycles(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
         "credit_tab": "ranking",
         "beneficiary": beneficiary,
         "renewal": renewal_eligibility(beneficiary, as_of=timezone.localdate()),
+        "opted_out": ReminderOptOut.objects.filter(beneficiary=beneficiary).first(),
     }
     return render(request, "credit/ranking/borrower.html", context)

@@ -9,13 +9,14 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sozu.audit.context import web_actor
+from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors_borrowers import SozuError
 from sozu.credit.models_borrowers import (
     DEFAULT_BEFORE_DAYS,
@@ -23,7 +24,7 @@ from sozu.credit.models_borrowers import (
     ReminderMessage,
     ReminderPolicy,
 )
-from sozu.credit.services.reminders import reminder_policy_set
+from sozu.credit.services.reminders import reminder_opt_in, reminder_opt_out, reminder_policy_set
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
 PAGE_SIZE = 50
@@ -139,3 +140,29 @@ def reminders_policy(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Reminder policy saved."))
     return redirect("credit:reminders")
+
+
+@org_member_required(Action.MANAGE_REMINDERS)
+@require_POST
+def reminders_opt_out_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
+    """Stop (or, with resume=1, resume) her reminders; back to her ranking page."""
+    beneficiary = Beneficiary.objects.filter(
+        organization=current_organization(request), pk=beneficiary_id
+    ).first()
+    if beneficiary is None:
+        raise Http404
+    if request.POST.get("resume") == "1":
+        reminder_opt_in(beneficiary=beneficiary, actor=web_actor(request))
+        messages.success(
+            request, _("%(name)s will receive reminders again.") % {"name": beneficiary.full_name}
+        )
+    else:
+        reminder_opt_out(
+            beneficiary=beneficiary,
+            actor=web_actor(request),
+            reason=request.POST.get("reason", "")[:200],
+        )
+        messages.success(
+            request, _("%(name)s will not receive reminders.") % {"name": beneficiary.full_name}
+        )
+    return redirect("credit:borrower_cycles", beneficiary_id=beneficiary.pk)

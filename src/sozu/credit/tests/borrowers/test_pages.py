@@ -10,7 +10,7 @@ from django.test import Client
 from tests.factories import BeneficiaryFactory
 
 from sozu.credit.models import Loan
-from sozu.credit.models_borrowers import ReminderPolicy, SolidarityGroup
+from sozu.credit.models_borrowers import ReminderOptOut, ReminderPolicy, SolidarityGroup
 from sozu.credit.services.groups import group_create
 from sozu.credit.services.reminders import reminder_opt_out, reminders_enqueue
 from sozu.credit.tests.borrowers.helpers import active_loan, at, cuotas, pay_all
@@ -173,3 +173,21 @@ def test_the_ranking_shows_reasons_and_renewals(organization) -> None:
     assert "tuvo 12 días de atraso; el producto permite 7" in mine
     stranger = BeneficiaryFactory.create()
     assert client.get(f"/creditos/ranking/{stranger.pk}/").status_code == 404
+
+
+def test_staff_stop_and_resume_her_reminders(organization) -> None:
+    loan = active_loan(product=LoanProductFactory.create(organization=organization))
+    url = f"/creditos/recordatorios/baja/{loan.beneficiary_id}/"
+    viewer = client_for(organization, "viewer")
+    assert viewer.post(url).status_code == 403
+    operator = client_for(organization, "operator")
+    page = operator.post(url, {"reason": "lo pidió por teléfono"}, follow=True).content.decode()
+    assert "no recibirá más avisos" in page and "Pidió no recibir avisos" in page
+    opt_out = ReminderOptOut.objects.get(beneficiary=loan.beneficiary)
+    assert opt_out.reason == "lo pidió por teléfono"
+    assert reminders_enqueue(now=at(cuotas(loan)[0].due_date)).opted_out == 1
+    again = operator.post(url, {"resume": "1"}, follow=True).content.decode()
+    assert "volverá a recibir avisos" in again and "Recibe avisos de pago." in again
+    assert not ReminderOptOut.objects.filter(beneficiary=loan.beneficiary).exists()
+    stranger = BeneficiaryFactory.create()
+    assert operator.post(f"/creditos/recordatorios/baja/{stranger.pk}/").status_code == 404
