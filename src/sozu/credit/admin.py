@@ -30,3 +30,7 @@ class CuotaAdmin(ReadOnlyAdmin):
 class RepaymentAdmin(ReadOnlyAdmin):
     list_display = ("loan", "kind", "amount", "received_on", "method", "reference", "created_by")
     list_filter = ("kind", "method", "organization")
+
+
+# Borrowers (reminders, solidarity groups, renewal): their own module.
+from sozu.credit import admin_borrowers  # noqa: E402,F401

@@ -288,3 +288,15 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on loan {self.loan_id}"
+
+
+# Borrowers (reminders, solidarity groups, renewal): their own module, registered here.
+from sozu.credit.models_borrowers import (  # noqa: E402,F401
+    GroupLoan,
+    GroupMembership,
+    ReminderMessage,
+    ReminderOptOut,
+    ReminderPolicy,
+    RenewalRule,
+    SolidarityGroup,
+)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sozu.credit import loan_views, views
+from sozu.credit import loan_views, views, views_groups, views_ranking, views_reminders
 
 app_name = "credit"
 
@@ -45,5 +45,34 @@ urlpatterns = [
         "creditos/<int:loan_id>/castigo/retirar/",
         loan_views.write_off_withdraw_view,
         name="write_off_withdraw",
+    ),
+]
+
+# borrowers (E): reminders, solidarity groups, ranking and renewal
+urlpatterns += [
+    path("creditos/recordatorios/", views_reminders.reminders_page, name="reminders"),
+    path(
+        "creditos/recordatorios/politica/",
+        views_reminders.reminders_policy,
+        name="reminders_policy",
+    ),
+    path(
+        "creditos/recordatorios/baja/<int:beneficiary_id>/",
+        views_reminders.reminders_opt_out_view,
+        name="reminders_opt_out",
+    ),
+    path("creditos/grupos/", views_groups.groups_page, name="groups"),
+    path("creditos/grupos/nuevo/", views_groups.group_new, name="group_new"),
+    path("creditos/grupos/<int:group_id>/", views_groups.group_detail, name="group_detail"),
+    path(
+        "creditos/grupos/<int:group_id>/otorgar/",
+        views_groups.group_grant_view,
+        name="group_grant",
+    ),
+    path("creditos/ranking/", views_ranking.ranking_page, name="ranking"),
+    path(
+        "creditos/ranking/<int:beneficiary_id>/",
+        views_ranking.borrower_cycles,
+        name="borrower_cycles",
     ),
 ]

@@ -70,6 +70,8 @@ class Action(StrEnum):
     REVERSE_REPAYMENT = "reverse_repayment"  # a correction: a reversal entry, never an edit
     REQUEST_WRITE_OFF = "request_write_off"
     WRITE_OFF = "write_off"  # approve a write-off someone else asked for
+    MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
+    MANAGE_REMINDERS = "manage_reminders"  # reminder policy and borrowers' opt-out
 
 
 _ALL = frozenset(Role)
@@ -97,6 +99,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REVERSE_REPAYMENT: frozenset({Role.OPERATOR, Role.APPROVER}),
     Action.REQUEST_WRITE_OFF: frozenset({Role.OPERATOR, Role.APPROVER}),
     Action.WRITE_OFF: frozenset({Role.APPROVER}),
+    Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
+    Action.MANAGE_REMINDERS: frozenset({Role.OWNER, Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.

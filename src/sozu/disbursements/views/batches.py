@@ -311,6 +311,7 @@ def _lines_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     with_reasons(page.object_list)
     return {
         "batch": batch,
+        "progress": progress,
         "page": page,
         "status": status,
         "statuses": Payout.Status.choices,
@@ -325,8 +326,6 @@ def _detail_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     actor = web_actor(request)
     return {
         "section": "batches",
-        "batch": batch,
-        "progress": progress,
         "live": batch_is_live(batch),
         **_lines_context(request, batch),
         "approvals": approvals,

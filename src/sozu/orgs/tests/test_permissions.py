@@ -45,6 +45,8 @@ EXPECTED: dict[str, set[str]] = {
     "reverse_repayment": {OPE, APP},
     "request_write_off": {OPE, APP},
     "write_off": {APP},
+    "manage_groups": {OPE},
+    "manage_reminders": {OWN, OPE},
 }
 
 

@@ -35,6 +35,7 @@ from tests.factories import BatchFactory, BeneficiaryFactory, PayoutFactory
 from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.services import beneficiary_attachment_add
 from sozu.core.api import allowed_methods
+from sozu.credit.services.groups import group_create
 from sozu.credit.tests.factories import LoanProductFactory, draft_loan
 from sozu.orgs.models import Organization
 from sozu.orgs.services import apikey_create
@@ -81,6 +82,17 @@ def an_audit_event(o: Organization) -> int:
     return audit_record(organization_id=o.pk, entry=entry).pk
 
 
+def a_solidarity_group(o: Organization) -> int:
+    members = [a_beneficiary(o).pk for _ in range(3)]
+    return group_create(
+        organization=o,
+        name=f"Grupo {A_MARKER} {members[0]}",
+        member_ids=members,
+        coordinator_id=members[0],
+        actor="test",
+    ).pk
+
+
 #: URL parameter name -> how to make an object of that kind in an organization (its id).
 #: A new page with a new kind of id registers its factory here.
 def a_recovery(o: Organization) -> int:
@@ -119,6 +131,8 @@ ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
         invitation_create(beneficiary=a_beneficiary(o), actor="test").invitation.pk
     ),
     "recovery_id": lambda o: a_recovery(o),
+    # borrowers (E)
+    "group_id": a_solidarity_group,
 }
 
 #: Patterns that are not about one organization's data, so not checked (route prefix -> why).

@@ -10,6 +10,7 @@ from django.core.management.base import CommandParser
 from django.utils import translation
 
 from sozu.credit.exports import simulation_csv
+from sozu.credit.management.remind import add_remind_parser, handle_remind
 from sozu.credit.services import loans_sync_disbursements
 from sozu.credit.simulator import IVA_RATES, Frequency, Simulation, System, simulate
 from sozu.formatting import format_ars, format_usdc
@@ -113,7 +114,12 @@ class Command(SozuCommand):
             help="seconds between two passes with --loop (default 5)",
         )
 
+        add_remind_parser(sub)  # borrowers (E): `sozu credit remind`
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "remind":
+            handle_remind(self, options)
+            return
         if options["action"] == "sync":
             actor = f"worker:{process_name('credit')}"
             while True:
