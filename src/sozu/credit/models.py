@@ -234,3 +234,19 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on loan {self.loan_id}"
+
+
+# The portfolio's derived state and the follow-up log live in their own module.
+from sozu.credit.models_portfolio import LoanFollowUp, LoanState  # noqa: E402
+
+__all__ = [
+    "Cuota",
+    "Currency",
+    "Frequency",
+    "Loan",
+    "LoanFollowUp",
+    "LoanProduct",
+    "LoanState",
+    "Repayment",
+    "System",
+]

@@ -30,6 +30,7 @@ from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Cuota, Currency, Loan, LoanProduct
+from sozu.credit.services.portfolio import loan_state_refresh
 from sozu.credit.simulator import Frequency, LoanTerms, Simulation, first_due_date, simulate
 from sozu.credit.transitions import check_loan
 from sozu.disbursements.models import Payout
@@ -301,13 +302,15 @@ def loan_mark_disbursed(*, loan: Loan, paid_at: dt.datetime, actor: str) -> Loan
             )
             for row in sim.rows
         )
-        return loan_transition(
+        active = loan_transition(
             locked,
             L.ACTIVE,
             actor,
             {"disbursed_on": day.isoformat(), "cuotas": len(sim.rows)},
             disbursed_on=day,
         )
+        loan_state_refresh(loan=active)  # portfolio (F): the derived state follows
+        return active
 
 
 def loans_sync_disbursements(
@@ -346,6 +349,8 @@ def loan_write_off(*, loan: Loan, actor: str, reason: str) -> Loan:
     if not (reason or "").strip():
         raise SozuError("invalid_field", field="reason")
     with transaction.atomic():
-        return loan_transition(
+        written_off = loan_transition(
             loan_locked(loan.pk), L.WRITTEN_OFF, actor, {"reason": reason.strip()}
         )
+        loan_state_refresh(loan=written_off)  # portfolio (F): frozen as of today
+        return written_off
