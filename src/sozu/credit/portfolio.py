@@ -26,12 +26,19 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
 
 from sozu.credit.models import Cuota, Loan, LoanFollowUp, LoanState, Repayment
 from sozu.credit.models_portfolio import BUCKETS
 from sozu.credit.simulator import ZERO
 
 L = Loan.Status
+BUCKET_LABELS = {
+    "1-30": _("1 to 30 days"),
+    "31-60": _("31 to 60 days"),
+    "61-90": _("61 to 90 days"),
+    "90+": _("More than 90 days"),
+}
 PAR_DAYS = (1, 30, 90)
 PERCENT = Decimal("0.01")
 
@@ -298,12 +305,13 @@ class Indicators:
     aging: dict[str, tuple[Decimal, int]]
     #: Month (first day) → (disbursed, due, collected), over the period.
     months: dict[dt.date, list[Decimal]]
-    state_as_of: dt.date | None
+    #: Active loans whose state waits for the daily refresh (`sozu credit refresh`).
+    stale_loans: int
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
-            "state_as_of": self.state_as_of.isoformat() if self.state_as_of else None,
+            "stale_loans": self.stale_loans,
             "from": self.date_from.isoformat(),
             "to": self.date_to.isoformat(),
             "total": self.total.as_dict(),
@@ -356,7 +364,7 @@ def indicators(
         by_officer={},
         aging={key: (ZERO, 0) for key, _, _ in BUCKETS},
         months={},
-        state_as_of=None,
+        stale_loans=0,
     )
     states = LoanState.objects.filter(organization_id=organization_id, loan__status=L.ACTIVE)
     late = Q(oldest_unpaid_due__lt=as_of)
@@ -389,12 +397,7 @@ def indicators(
         cond = bucket_range(key, as_of)
         agg = states.filter(cond).aggregate(c=Sum("outstanding_capital"), n=Count("pk"))
         ind.aging[key] = (agg["c"] or ZERO, agg["n"])
-    ind.state_as_of = (
-        LoanState.objects.filter(organization_id=organization_id)
-        .order_by("as_of")
-        .values_list("as_of", flat=True)
-        .first()
-    )
+    ind.stale_loans = states.filter(next_change_on__lte=as_of).count()
 
     def month(m: Any) -> list[Decimal]:
         return ind.months.setdefault(_month(m), [ZERO, ZERO, ZERO])

@@ -62,6 +62,7 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # approval policy, limits, 2FA requirement
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    FOLLOW_UP_LOAN = "follow_up_loan"  # log calls, visits and promises to pay on a late loan
 
 
 _ALL = frozenset(Role)
@@ -82,6 +83,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SETTINGS: frozenset({Role.OWNER}),
     Action.MANAGE_API_KEYS: frozenset({Role.OWNER}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.OWNER}),
+    Action.FOLLOW_UP_LOAN: frozenset({Role.OPERATOR, Role.APPROVER}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.

@@ -36,6 +36,7 @@ EXPECTED: dict[str, set[str]] = {
     "manage_settings": {OWN},
     "manage_api_keys": {OWN},
     "manage_webhooks": {OWN},
+    "follow_up_loan": {OPE, APP},
 }
 
 

@@ -22,7 +22,11 @@ def at(day: dt.date) -> Any:
 
 
 def active_loan(
-    *, product: LoanProduct | None = None, paid_on: dt.date, amount: str = "1000", cuotas: int = 6,
+    *,
+    product: LoanProduct | None = None,
+    paid_on: dt.date,
+    amount: str = "1000",
+    cuotas: int = 6,
     **kwargs: Any,
 ) -> Loan:
     """A loan paid out on `paid_on` (the schedule starts then)."""
