@@ -144,18 +144,21 @@ def loan_states_refresh(
     as_of: dt.date | None = None,
     organization_id: int | None = None,
     everything: bool = False,
+    loan_ids: Iterable[int] | None = None,
     chunk: int = 500,
 ) -> int:
     """The daily job: recompute the states whose figures changed with the date.
 
     Without `everything`, only active loans whose `next_change_on` has come (or that have no
-    state yet); with it, every loan with a schedule (a full rebuild). Returns how many rows
-    were written.
+    state yet); with it, every loan with a schedule (a full rebuild). `loan_ids` limits it to
+    those loans. Returns how many rows were written.
     """
     day = as_of or timezone.localdate()
     loans = Loan.objects.filter(status__in=WITH_SCHEDULE)
     if organization_id is not None:
         loans = loans.filter(organization_id=organization_id)
+    if loan_ids is not None:
+        loans = loans.filter(pk__in=list(loan_ids))
     if not everything:
         loans = loans.filter(status=L.ACTIVE).filter(
             Q(state__isnull=True) | Q(state__next_change_on__lte=day)
