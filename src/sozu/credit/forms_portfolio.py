@@ -28,8 +28,11 @@ class ArrearsFilterForm(forms.Form):
         self, *args: Any, products: list[LoanProduct], officers: list[str], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", _("All")), *[(p.pk, p.name) for p in products]]
-        self.fields["officer"].choices = [("", _("All")), *[(o, actor_label(o)) for o in officers]]
+        product = self.fields["product"]
+        officer = self.fields["officer"]
+        assert isinstance(product, forms.ChoiceField) and isinstance(officer, forms.ChoiceField)
+        product.choices = [("", _("All")), *[(p.pk, p.name) for p in products]]
+        officer.choices = [("", _("All")), *[(o, actor_label(o)) for o in officers]]
 
     def filters(self) -> ArrearsFilter:
         if not self.is_valid():

@@ -108,6 +108,26 @@ REPORT_FIELDS = (
 )
 
 
+#: The ArrearsRow attribute each of REPORT_FIELDS fills.
+ROW_FIELDS = (
+    "loan_id",
+    "name",
+    "national_id",
+    "phone",
+    "locality",
+    "product",
+    "officer",
+    "currency",
+    "amount",
+    "disbursed_on",
+    "outstanding_capital",
+    "overdue",
+    "late_interest",
+    "oldest_unpaid_due",
+    "last_repayment_on",
+)
+
+
 @dataclass(frozen=True)
 class ArrearsRow:
     loan_id: int
@@ -139,8 +159,9 @@ def arrears_rows(
     """Every loan in arrears as a flat row, streamed from a server-side cursor."""
     qs = arrears_queryset(organization_id=organization_id, as_of=as_of, filters=filters)
     for values in qs.values_list(*REPORT_FIELDS).iterator(chunk_size=chunk_size):
-        days = (as_of - values[13]).days
-        yield ArrearsRow(*values, days_late=days, bucket=bucket_of(days))
+        row = dict(zip(ROW_FIELDS, values, strict=True))
+        days = (as_of - row["oldest_unpaid_due"]).days
+        yield ArrearsRow(**row, days_late=days, bucket=bucket_of(days))
 
 
 def officers(*, organization_id: int) -> list[str]:

@@ -4,8 +4,8 @@ recomputation loan by loan (so the benchmark measures real data)."""
 from __future__ import annotations
 
 import pytest
-
 from benchmarks.credit import AS_OF, build, measure, verify_sample
+
 from sozu.credit.models import Loan, LoanState, Repayment
 
 pytestmark = pytest.mark.django_db

@@ -145,8 +145,8 @@ def test_indicators_page_draws_its_charts(
         "() => window.Chart && document.querySelectorAll('canvas[data-drawn]').length === 3"
     )
     labels = page.evaluate(
-        "() => Chart.getChart(document.querySelector('canvas[data-portfolio-chart=chart-products]'))"
-        ".data.labels"
+        "() => Chart.getChart(document.querySelector("
+        "'canvas[data-portfolio-chart=chart-products]')).data.labels"
     )
     assert labels == ["Micro", "Taller"]
     page.set_viewport_size({"width": 360, "height": 780})

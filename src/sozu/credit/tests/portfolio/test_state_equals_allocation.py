@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ L = Loan.Status
 START = dt.date(2026, 2, 2)
 
 
-def recomputed(loan: Loan, as_of: dt.date) -> dict[str, object]:
+def recomputed(loan: Loan, as_of: dt.date) -> dict[str, Any]:
     loan.refresh_from_db()
     fields = state_fields(
         position=loan_position(loan=loan, as_of=as_of),
@@ -43,7 +44,7 @@ def recomputed(loan: Loan, as_of: dt.date) -> dict[str, object]:
     return fields
 
 
-def stored(loan: Loan) -> dict[str, object]:
+def stored(loan: Loan) -> dict[str, Any]:
     state = LoanState.objects.get(loan=loan)
     return {name: getattr(state, name) for name in STATE_FIELDS}
 
@@ -78,6 +79,7 @@ def test_random_loans_state_equals_a_recomputation(seed: int) -> None:
     day = START + dt.timedelta(days=25)
     end = START + dt.timedelta(days=320)
     for loan in loans:
+        assert loan.disbursed_on is not None
         assert_equal(loan, loan.disbursed_on)
     while day < end:
         loan = rnd.choice(loans)
