@@ -40,7 +40,7 @@ AS_OF = dt.date(2026, 6, 30)
 OFFICERS = [f"user:{i}:oficial{i}@ong.org" for i in range(1, 13)]
 PAYMENTS_PER_LOAN = 20
 #: Behaviours and their share of loans; each one makes exactly PAYMENTS_PER_LOAN payments.
-BEHAVIOURS = (("current", 40), ("paid_off", 20), ("late", 20), ("partial", 12), ("stopped", 8))
+BEHAVIOURS = (("current", 60), ("paid_off", 22), ("late", 9), ("partial", 5), ("stopped", 4))
 
 
 def _django() -> None:
@@ -344,13 +344,17 @@ def build(
             ),
         )
 
+        def status_of(k: int, t: Template) -> str:
+            if k in special:
+                return "active"
+            if t.behaviour == "stopped" and k % 25 == 0:
+                return "written_off"
+            return "paid_off" if computed[t][2]["paid_off"] else "active"
+
         def loan_rows() -> Iterable[Sequence[Any]]:
             for k, t in enumerate(assignment):
                 p = products[t.product]
-                fields = computed[t][2]
-                status = "paid_off" if fields["paid_off"] and k not in special else "active"
-                if t.behaviour == "stopped" and k % 25 == 0 and k not in special:
-                    status = "written_off"
+                status = status_of(k, t)
                 yield (
                     loan0 + k,
                     org.pk,
@@ -459,17 +463,33 @@ def build(
         )
         writer.write(
             LoanState,
-            ["loan_id", *STATE_FIELDS, "refreshed_at"],
+            [
+                "loan_id",
+                *STATE_FIELDS,
+                "status",
+                "product_id",
+                "officer",
+                "beneficiary_id",
+                "refreshed_at",
+            ],
             (
-                (loan0 + k, *[computed[t][2][f] for f in STATE_FIELDS], now)
+                (
+                    loan0 + k,
+                    *[computed[t][2][f] for f in STATE_FIELDS],
+                    status_of(k, t),
+                    products[t.product].pk,
+                    OFFICERS[k % len(OFFICERS)],
+                    ben0 + k,
+                    now,
+                )
                 for k, t in enumerate(assignment)
-                if k not in special
+                if k not in special and status_of(k, t) != "written_off"
             ),
         )
         _reset_sequences([Beneficiary, Loan, Repayment])
     # Loans whose payments were padded or trimmed, and written-off ones, get their state from
     # the real refresh (a few hundred at most).
-    from sozu.credit.services.portfolio import loan_states_refresh
+    from sozu.credit.services.portfolio import loan_states_refresh, portfolio_flows_rebuild
 
     written_off = list(
         Loan.objects.filter(organization=org, status="written_off").values_list("pk", flat=True)
@@ -477,6 +497,7 @@ def build(
     refreshed = loan_states_refresh(
         as_of=as_of, everything=True, loan_ids=[loan0 + k for k in special] + written_off
     )
+    flows = portfolio_flows_rebuild(organization_id=org.pk)
     _analyze()
     return {
         "organization_id": org.pk,
@@ -485,6 +506,7 @@ def build(
         "repayments": repayment_count,
         "templates": len(computed),
         "refreshed_individually": refreshed,
+        "flow_rows": flows,
         "build_seconds": round(time.monotonic() - started, 1),
     }
 

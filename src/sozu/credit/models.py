@@ -237,7 +237,7 @@ class Repayment(models.Model):
 
 
 # The portfolio's derived state and the follow-up log live in their own module.
-from sozu.credit.models_portfolio import LoanFollowUp, LoanState  # noqa: E402
+from sozu.credit.models_portfolio import LoanFollowUp, LoanState, PortfolioFlow  # noqa: E402
 
 __all__ = [
     "Cuota",
@@ -247,6 +247,7 @@ __all__ = [
     "LoanFollowUp",
     "LoanProduct",
     "LoanState",
+    "PortfolioFlow",
     "Repayment",
     "System",
 ]

@@ -39,6 +39,14 @@ class LoanState(models.Model):
     organization = models.ForeignKey(
         "orgs.Organization", on_delete=models.CASCADE, related_name="+"
     )
+    # Copied from the loan (kept by the same services) so that no query needs a join.
+    status = models.CharField(max_length=20)
+    product = models.ForeignKey("credit.LoanProduct", on_delete=models.CASCADE, related_name="+")
+    #: The loan officer: whoever prepared the loan (Loan.prepared_by).
+    officer = models.CharField(max_length=120)
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.CASCADE, related_name="+"
+    )
     as_of = models.DateField()
     #: Capital not yet paid (every cuota, due or not).
     outstanding_capital = MoneyField()
@@ -65,12 +73,46 @@ class LoanState(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["organization", "oldest_unpaid_due"], name="loanstate_aging"),
+            models.Index(
+                fields=["organization", "status", "oldest_unpaid_due"], name="loanstate_aging"
+            ),
             models.Index(fields=["next_change_on"], name="loanstate_next_change"),
         ]
 
     def __str__(self) -> str:
         return f"state of loan {self.loan_id} as of {self.as_of}"
+
+
+class PortfolioFlow(models.Model):
+    """What moved on one day, per product and loan officer: disbursed, cuotas due, collected.
+
+    Derived like LoanState: the services add each event as it happens (a loan paid out adds
+    its amount and every cuota's total on its due date; a payment adds to its day; a reversal
+    takes the payment back from the payment's day) and `portfolio_flows_rebuild` recomputes
+    the whole table from loans, cuotas and repayments. The indicators of any period add up a
+    few thousand of these rows instead of millions of cuotas and repayments.
+    """
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    product = models.ForeignKey("credit.LoanProduct", on_delete=models.CASCADE, related_name="+")
+    officer = models.CharField(max_length=120)
+    disbursed = MoneyField(default=0)
+    disbursed_count = models.IntegerField(default=0)
+    due = MoneyField(default=0)
+    collected = MoneyField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "day", "product", "officer"], name="one_flow_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"flows of {self.day} ({self.product_id}, {self.officer})"
 
 
 class LoanFollowUp(models.Model):

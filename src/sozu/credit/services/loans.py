@@ -30,7 +30,7 @@ from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Cuota, Currency, Loan, LoanProduct
-from sozu.credit.services.portfolio import loan_state_refresh
+from sozu.credit.services.portfolio import portfolio_loan_changed
 from sozu.credit.simulator import Frequency, LoanTerms, Simulation, first_due_date, simulate
 from sozu.credit.transitions import check_loan
 from sozu.disbursements.models import Payout
@@ -309,7 +309,7 @@ def loan_mark_disbursed(*, loan: Loan, paid_at: dt.datetime, actor: str) -> Loan
             {"disbursed_on": day.isoformat(), "cuotas": len(sim.rows)},
             disbursed_on=day,
         )
-        loan_state_refresh(loan=active)  # portfolio (F): the derived state follows
+        portfolio_loan_changed(loan=active, disbursed=True)  # portfolio (F)
         return active
 
 
@@ -352,5 +352,5 @@ def loan_write_off(*, loan: Loan, actor: str, reason: str) -> Loan:
         written_off = loan_transition(
             loan_locked(loan.pk), L.WRITTEN_OFF, actor, {"reason": reason.strip()}
         )
-        loan_state_refresh(loan=written_off)  # portfolio (F): frozen as of today
+        portfolio_loan_changed(loan=written_off)  # portfolio (F): frozen as of today
         return written_off

@@ -17,15 +17,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, IntegerField, Q, Sum, Value
 from django.utils import timezone
 
 from sozu.audit.services import Entry, audit_record
 from sozu.credit.allocation import CuotaDue, Payment, Position, allocate
 from sozu.credit.errors import SozuError
 from sozu.credit.errors_portfolio import PORTFOLIO_MESSAGES  # noqa: F401  (registers them)
-from sozu.credit.models import Cuota, Loan, LoanFollowUp, LoanState, Repayment
+from sozu.credit.models import Cuota, Loan, LoanFollowUp, LoanState, PortfolioFlow, Repayment
 from sozu.credit.simulator import CENT, ZERO, _decimal, parse_date
+from sozu.fields import MoneyField
 
 L = Loan.Status
 #: Loans whose state is kept: those with a schedule.
@@ -45,6 +46,13 @@ STATE_FIELDS = (
     "paid_total",
     "last_repayment_on",
     "next_change_on",
+)
+#: Copied from the loan (LoanState field name, Loan attribute).
+COPIED_FIELDS = (
+    ("status", "status"),
+    ("product_id", "product_id"),
+    ("officer", "prepared_by"),
+    ("beneficiary_id", "beneficiary_id"),
 )
 
 
@@ -104,6 +112,8 @@ def _compute(
     )
     if loan.status != L.ACTIVE:
         fields["next_change_on"] = None  # paid off or written off: nothing changes by itself
+    for name, attr in COPIED_FIELDS:
+        fields[name] = getattr(loan, attr)
     return fields
 
 
@@ -183,10 +193,120 @@ def loan_states_refresh(
                 rows,
                 update_conflicts=True,
                 unique_fields=["loan"],
-                update_fields=[*STATE_FIELDS, "refreshed_at"],
+                update_fields=[
+                    *STATE_FIELDS,
+                    *(name.removesuffix("_id") for name, _attr in COPIED_FIELDS),
+                    "refreshed_at",
+                ],
             )
             written += len(rows)
     return written
+
+
+# --- daily flows (PortfolioFlow) ---------------------------------------------------------------
+
+
+def _flow_add(loan: Loan, day: dt.date, **amounts: Any) -> None:
+    """Add to (or take from) one day's flows of the loan's product and officer."""
+    keys = {
+        "organization_id": loan.organization_id,
+        "day": day,
+        "product_id": loan.product_id,
+        "officer": loan.prepared_by,
+    }
+    PortfolioFlow.objects.bulk_create([PortfolioFlow(**keys)], ignore_conflicts=True)
+    changes = {
+        name: F(name)
+        + Value(value, output_field=IntegerField() if name == "disbursed_count" else MoneyField())
+        for name, value in amounts.items()
+    }
+    PortfolioFlow.objects.filter(**keys).update(**changes)
+
+
+def portfolio_loan_changed(
+    *,
+    loan: Loan,
+    disbursed: bool = False,
+    repayment: Repayment | None = None,
+    reversed_payment: Repayment | None = None,
+) -> None:
+    """The hook at the end of the credit services (inside their transaction): the loan's
+    state is recomputed and the day's flows get the event (a disbursement, a payment, a
+    reversal of a payment)."""
+    if disbursed and loan.disbursed_on is not None:
+        _flow_add(loan, loan.disbursed_on, disbursed=loan.amount, disbursed_count=1)
+        for due_date, total in loan.schedule.values_list("due_date", "total"):
+            _flow_add(loan, due_date, due=total)
+    if repayment is not None:
+        _flow_add(loan, repayment.received_on, collected=repayment.amount)
+    if reversed_payment is not None:
+        _flow_add(loan, reversed_payment.received_on, collected=-reversed_payment.amount)
+    loan_state_refresh(loan=loan)
+
+
+def portfolio_flows_compute(
+    *, organization_id: int | None = None
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The flows recomputed from loans, cuotas and repayments: (org, day, product, officer) →
+    disbursed, disbursed_count, due, collected."""
+    zero = Decimal(0)
+    flows: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(
+        lambda: {"disbursed": zero, "disbursed_count": 0, "due": zero, "collected": zero}
+    )
+    loans = Loan.objects.filter(disbursed_on__isnull=False, status__in=WITH_SCHEDULE)
+    cuotas = Cuota.objects.filter(loan__status__in=WITH_SCHEDULE)
+    paid = Repayment.objects.filter(kind=Repayment.Kind.PAYMENT, reversal__isnull=True)
+    if organization_id is not None:
+        loans = loans.filter(organization_id=organization_id)
+        cuotas = cuotas.filter(loan__organization_id=organization_id)
+        paid = paid.filter(organization_id=organization_id)
+    for row in loans.values(
+        "organization_id", "disbursed_on", "product_id", "prepared_by"
+    ).annotate(total=Sum("amount"), n=Count("pk")):
+        key = (row["organization_id"], row["disbursed_on"], row["product_id"], row["prepared_by"])
+        flows[key]["disbursed"] += row["total"]
+        flows[key]["disbursed_count"] += row["n"]
+    for row in cuotas.values(
+        "loan__organization_id", "due_date", "loan__product_id", "loan__prepared_by"
+    ).annotate(total=Sum("total")):
+        key = (
+            row["loan__organization_id"],
+            row["due_date"],
+            row["loan__product_id"],
+            row["loan__prepared_by"],
+        )
+        flows[key]["due"] += row["total"]
+    for row in paid.values(
+        "organization_id", "received_on", "loan__product_id", "loan__prepared_by"
+    ).annotate(total=Sum("amount")):
+        key = (
+            row["organization_id"],
+            row["received_on"],
+            row["loan__product_id"],
+            row["loan__prepared_by"],
+        )
+        flows[key]["collected"] += row["total"]
+    return dict(flows)
+
+
+def portfolio_flows_rebuild(*, organization_id: int | None = None) -> int:
+    """Recompute the daily flows from scratch (`sozu credit refresh --all`)."""
+    flows = portfolio_flows_compute(organization_id=organization_id)
+    with transaction.atomic():
+        existing = PortfolioFlow.objects.all()
+        if organization_id is not None:
+            existing = existing.filter(organization_id=organization_id)
+        existing.delete()
+        PortfolioFlow.objects.bulk_create(
+            (
+                PortfolioFlow(
+                    organization_id=org, day=day, product_id=product, officer=officer, **values
+                )
+                for (org, day, product, officer), values in flows.items()
+            ),
+            batch_size=2000,
+        )
+    return len(flows)
 
 
 # --- follow-up log ---------------------------------------------------------------------------
@@ -251,5 +371,8 @@ __all__ = [
     "loan_follow_up_record",
     "loan_state_refresh",
     "loan_states_refresh",
+    "portfolio_flows_compute",
+    "portfolio_flows_rebuild",
+    "portfolio_loan_changed",
     "state_fields",
 ]

@@ -127,7 +127,7 @@ class Command(SozuCommand):
             description=(
                 "Recompute the derived state of the loans whose figures change with the date "
                 "(a cuota fell due, late interest accrued). Run it once a day, after midnight. "
-                "--all rebuilds every loan's state from its repayments."
+                "--all rebuilds every loan's state and the daily flows from the repayments."
             ),
         )
         refresh.add_argument("--all", action="store_true", help="rebuild every loan's state")
@@ -170,7 +170,7 @@ class Command(SozuCommand):
             self.say(spanish_table(result, options["currency"]))
 
     def refresh(self, options: dict[str, Any]) -> None:
-        from sozu.credit.services.portfolio import loan_states_refresh
+        from sozu.credit.services.portfolio import loan_states_refresh, portfolio_flows_rebuild
         from sozu.orgs.models import Organization
 
         organization_id = None
@@ -184,6 +184,9 @@ class Command(SozuCommand):
         written = loan_states_refresh(
             as_of=as_of, organization_id=organization_id, everything=options["all"]
         )
+        if options["all"]:
+            flows = portfolio_flows_rebuild(organization_id=organization_id)
+            self.say(f"{flows} fila(s) de flujos diarios reconstruidas")
         self.say(f"{written} préstamo(s) recalculados en {time.monotonic() - started:.1f} s")
 
 

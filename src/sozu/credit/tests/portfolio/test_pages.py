@@ -101,6 +101,11 @@ def test_the_report_as_csv_xlsx_and_pdf(book) -> None:
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "prestamo" and len(values) == 3
+    by_loan = {row[0]: row for row in values[1:]}
+    never_row = by_loan[book["never"].pk]
+    assert never_row[1] == f"Persona {book['never'].pk}" and never_row[15] == "90+"
+    assert Decimal(str(never_row[11])) == state.overdue.quantize(Decimal("0.01"))
+    assert never_row[13].date() == state.oldest_unpaid_due
     with at(TODAY):
         pdf = client.get("/creditos/mora/reporte.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
