@@ -266,6 +266,7 @@ def too_big(request: HttpRequest, exc: Exception) -> JsonResponse:
 
 
 def build_api() -> NinjaAPI:
+    from sozu.credit.api_portfolio import router as credit_portfolio
     from sozu.disbursements.api import router as disbursements
     from sozu.webhooks.api import router as webhooks
 
@@ -293,6 +294,7 @@ def build_api() -> NinjaAPI:
         api.add_exception_handler(exc_class, handler)
     api.add_router("/", disbursements)
     api.add_router("/", webhooks)
+    api.add_router("/", credit_portfolio)  # portfolio (F): credit indicators
     return api
 
 

@@ -291,7 +291,7 @@ class Repayment(models.Model):
 
 
 # Borrowers (reminders, solidarity groups, renewal): their own module, registered here.
-from sozu.credit.models_borrowers import (  # noqa: E402,F401
+from sozu.credit.models_borrowers import (  # noqa: E402
     GroupLoan,
     GroupMembership,
     ReminderMessage,
@@ -300,3 +300,26 @@ from sozu.credit.models_borrowers import (  # noqa: E402,F401
     RenewalRule,
     SolidarityGroup,
 )
+
+# The portfolio's derived state and the follow-up log live in their own module.
+from sozu.credit.models_portfolio import LoanFollowUp, LoanState, PortfolioFlow  # noqa: E402
+
+__all__ = [
+    "Cuota",
+    "Currency",
+    "Frequency",
+    "GroupLoan",
+    "GroupMembership",
+    "Loan",
+    "LoanFollowUp",
+    "LoanProduct",
+    "LoanState",
+    "PortfolioFlow",
+    "ReminderMessage",
+    "ReminderOptOut",
+    "ReminderPolicy",
+    "RenewalRule",
+    "Repayment",
+    "SolidarityGroup",
+    "System",
+]

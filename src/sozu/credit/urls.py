@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from sozu.credit import loan_views, views, views_groups, views_ranking, views_reminders
+from sozu.credit import (
+    loan_views,
+    views,
+    views_groups,
+    views_portfolio,
+    views_ranking,
+    views_reminders,
+)
 
 app_name = "credit"
 
@@ -75,4 +82,21 @@ urlpatterns += [
         views_ranking.borrower_cycles,
         name="borrower_cycles",
     ),
+    # portfolio (F): mora (arrears, follow-ups, the arrears report) and indicators
+    path("creditos/mora/", views_portfolio.arrears, name="arrears"),
+    *[
+        path(
+            f"creditos/mora/reporte.{kind}",
+            views_portfolio.arrears_export,
+            {"kind": kind},
+            name=f"arrears_{kind}",
+        )
+        for kind in ("csv", "xlsx", "pdf")
+    ],
+    path(
+        "creditos/mora/<int:loan_id>/seguimiento/",
+        views_portfolio.loan_follow_up,
+        name="loan_follow_up",
+    ),
+    path("creditos/indicadores/", views_portfolio.indicators_page, name="indicators"),
 ]

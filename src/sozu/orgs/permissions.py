@@ -72,6 +72,7 @@ class Action(StrEnum):
     WRITE_OFF = "write_off"  # approve a write-off someone else asked for
     MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
     MANAGE_REMINDERS = "manage_reminders"  # reminder policy and borrowers' opt-out
+    FOLLOW_UP_LOAN = "follow_up_loan"  # log calls, visits and promises to pay on a late loan
 
 
 _ALL = frozenset(Role)
@@ -101,6 +102,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WRITE_OFF: frozenset({Role.APPROVER}),
     Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
     Action.MANAGE_REMINDERS: frozenset({Role.OWNER, Role.OPERATOR}),
+    Action.FOLLOW_UP_LOAN: frozenset({Role.OPERATOR, Role.APPROVER}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.

@@ -30,6 +30,7 @@ from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Cuota, Currency, Loan, LoanProduct
+from sozu.credit.services.portfolio import portfolio_loan_changed
 from sozu.credit.simulator import (
     Frequency,
     LoanTerms,
@@ -350,13 +351,15 @@ def loan_mark_disbursed(*, loan: Loan, paid_at: dt.datetime, actor: str) -> Loan
             )
             for row in sim.rows
         )
-        return loan_transition(
+        active = loan_transition(
             locked,
             L.ACTIVE,
             actor,
             {"disbursed_on": day.isoformat(), "cuotas": len(sim.rows)},
             disbursed_on=day,
         )
+        portfolio_loan_changed(loan=active, disbursed=True)  # portfolio (F)
+        return active
 
 
 def loans_sync_disbursements(
@@ -395,9 +398,11 @@ def loan_write_off(*, loan: Loan, actor: str, reason: str) -> Loan:
     if not (reason or "").strip():
         raise SozuError("invalid_field", field="reason")
     with transaction.atomic():
-        return loan_transition(
+        written_off = loan_transition(
             loan_locked(loan.pk), L.WRITTEN_OFF, actor, {"reason": reason.strip()}
         )
+        portfolio_loan_changed(loan=written_off)  # portfolio (F): frozen as of today
+        return written_off
 
 
 def loan_write_off_request(*, loan: Loan, actor: str, reason: str) -> Loan:
@@ -453,9 +458,11 @@ def loan_write_off_approve(*, loan: Loan, actor: str) -> Loan:
             raise SozuError("loan_write_off_not_requested")
         if actor == locked.write_off_requested_by:
             raise SozuError("loan_write_off_same_person")
-        return loan_transition(
+        written_off = loan_transition(
             locked,
             L.WRITTEN_OFF,
             actor,
             {"reason": locked.write_off_reason, "requested_by": locked.write_off_requested_by},
         )
+        portfolio_loan_changed(loan=written_off)  # portfolio (F): frozen as of today
+        return written_off

@@ -19,6 +19,7 @@ from sozu.credit.errors import SozuError
 from sozu.credit.models import Currency, Loan, Repayment
 from sozu.credit.selectors import loan_position
 from sozu.credit.services.loans import ExchangeRate, loan_locked, loan_transition
+from sozu.credit.services.portfolio import portfolio_loan_changed
 from sozu.credit.simulator import CENT, _decimal, parse_date
 
 L = Loan.Status
@@ -99,6 +100,7 @@ def repayment_record(
             ),
         )
         _settle_status(locked, actor, day)
+        portfolio_loan_changed(loan=locked, repayment=repayment)  # portfolio (F)
     return repayment
 
 
@@ -135,6 +137,7 @@ def repayment_reverse(*, repayment: Repayment, actor: str, reason: str) -> Repay
                 ),
             )
             _settle_status(locked, actor, reversal.received_on)
+            portfolio_loan_changed(loan=locked, reversed_payment=repayment)  # portfolio (F)
     except IntegrityError:
         raise SozuError("repayment_already_reversed") from None
     return reversal

@@ -47,6 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "write_off": {APP},
     "manage_groups": {OPE},
     "manage_reminders": {OWN, OPE},
+    "follow_up_loan": {OPE, APP},
 }
 
 

@@ -6,13 +6,20 @@ import json
 import time
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
 
 from sozu.credit.exports import simulation_csv
 from sozu.credit.management.remind import add_remind_parser, handle_remind
 from sozu.credit.services import loans_sync_disbursements
-from sozu.credit.simulator import IVA_RATES, Frequency, Simulation, System, simulate
+from sozu.credit.simulator import (
+    IVA_RATES,
+    Frequency,
+    Simulation,
+    System,
+    parse_date,
+    simulate,
+)
 from sozu.formatting import format_ars, format_usdc
 from sozu.orgs.management.base import SozuCommand, process_name, table
 
@@ -116,9 +123,28 @@ class Command(SozuCommand):
 
         add_remind_parser(sub)  # borrowers (E): `sozu credit remind`
 
+        # portfolio (F): the daily recomputation of the derived loan states
+        refresh = sub.add_parser(
+            "refresh",
+            help="recompute the loans' derived state (days past due, late interest) for today",
+            description=(
+                "Recompute the derived state of the loans whose figures change with the date "
+                "(a cuota fell due, late interest accrued). Run it once a day, after midnight. "
+                "--all rebuilds every loan's state and the daily flows from the repayments."
+            ),
+        )
+        refresh.add_argument("--all", action="store_true", help="rebuild every loan's state")
+        refresh.add_argument(
+            "--as-of", metavar="YYYY-MM-DD", help="the day to compute for (default today)"
+        )
+        refresh.add_argument("--org", metavar="SLUG", help="only this organization's loans")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "remind":
             handle_remind(self, options)
+            return
+        if options["action"] == "refresh":
+            self.refresh(options)
             return
         if options["action"] == "sync":
             actor = f"worker:{process_name('credit')}"
@@ -148,6 +174,26 @@ class Command(SozuCommand):
             return
         with translation.override("es"):
             self.say(spanish_table(result, options["currency"]))
+
+    def refresh(self, options: dict[str, Any]) -> None:
+        from sozu.credit.services.portfolio import loan_states_refresh, portfolio_flows_rebuild
+        from sozu.orgs.models import Organization
+
+        organization_id = None
+        if options["org"]:
+            found = Organization.objects.filter(slug=options["org"]).first()
+            if found is None:
+                raise CommandError(f"No existe la organización «{options['org']}».")
+            organization_id = found.pk
+        as_of = parse_date(options["as_of"]) if options["as_of"] else None
+        started = time.monotonic()
+        written = loan_states_refresh(
+            as_of=as_of, organization_id=organization_id, everything=options["all"]
+        )
+        if options["all"]:
+            flows = portfolio_flows_rebuild(organization_id=organization_id)
+            self.say(f"{flows} fila(s) de flujos diarios reconstruidas")
+        self.say(f"{written} préstamo(s) recalculados en {time.monotonic() - started:.1f} s")
 
 
 def spanish_table(result: Simulation, currency: str) -> str:
