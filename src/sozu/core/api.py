@@ -266,6 +266,7 @@ def too_big(request: HttpRequest, exc: Exception) -> JsonResponse:
 
 
 def build_api() -> NinjaAPI:
+    from sozu.credit.api_wallet import router as credit_wallet
     from sozu.disbursements.api import router as disbursements
     from sozu.webhooks.api import router as webhooks
 
@@ -293,6 +294,7 @@ def build_api() -> NinjaAPI:
         api.add_exception_handler(exc_class, handler)
     api.add_router("/", disbursements)
     api.add_router("/", webhooks)
+    api.add_router("/", credit_wallet)  # the wallet's loans (beneficiary tokens, not API keys)
     return api
 
 

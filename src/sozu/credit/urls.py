@@ -19,7 +19,5 @@ urlpatterns = [
         views_reports.disbursements,
         name="report_disbursements",
     ),
-    path(
-        "creditos/reportes/estado-de-cuenta/", views_reports.statement, name="report_statement"
-    ),
+    path("creditos/reportes/estado-de-cuenta/", views_reports.statement, name="report_statement"),
 ]

@@ -48,9 +48,7 @@ def _forms(request: HttpRequest, bound: str | None = None) -> dict[str, Any]:
     data = request.GET if bound else None
     day = today()
     return {
-        "portfolio": ReportForm(
-            data if bound == "portfolio" else None, auto_id="portfolio-%s"
-        ),
+        "portfolio": ReportForm(data if bound == "portfolio" else None, auto_id="portfolio-%s"),
         "repayments": RangeForm(
             data if bound == "repayments" else None,
             today=day,
@@ -153,9 +151,7 @@ def disbursements(request: HttpRequest) -> HttpResponse | StreamingHttpResponse 
     return _export(
         request,
         "disbursements",
-        lambda data: disbursements_report(
-            organization=org, start=data["start"], end=data["end"]
-        ),
+        lambda data: disbursements_report(organization=org, start=data["start"], end=data["end"]),
     )
 
 
@@ -183,4 +179,4 @@ def statement(request: HttpRequest) -> HttpResponse | StreamingHttpResponse | Fi
     return _export(request, "statement", build)
 
 
-__all__ = ["KINDS", "disbursements", "portfolio", "reports", "repayments", "statement"]
+__all__ = ["KINDS", "disbursements", "portfolio", "repayments", "reports", "statement"]

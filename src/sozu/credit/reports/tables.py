@@ -430,9 +430,7 @@ def statement_movement_rows(
 ) -> Iterator[dict[str, Any]]:
     """The disbursement, then every repayment and reversal in the order received, each with
     the balances right after it (recomputed with the payments that counted at that moment)."""
-    total_scheduled = sum(
-        (c.capital + c.interest + c.iva + c.fees for c in schedule), ZERO
-    )
+    total_scheduled = sum((c.capital + c.interest + c.iva + c.fees for c in schedule), ZERO)
     if loan.disbursed_on is not None:
         yield {
             "currency": loan.currency,
