@@ -82,8 +82,11 @@ class SignedTokenAuthenticator:
             return None
         if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
             return None
+        beneficiary_id, organization_id = payload.get("b"), payload.get("o")
+        if not isinstance(beneficiary_id, int) or not isinstance(organization_id, int):
+            return None
         found = Beneficiary.objects.filter(
-            pk=payload.get("b"), organization_id=payload.get("o")
+            pk=beneficiary_id, organization_id=organization_id
         ).first()
         # A beneficiary turned inactive (or never approved) has no wallet session any more.
         if found is None or found.status != Beneficiary.Status.APPROVED:

@@ -127,7 +127,7 @@ def report_xlsx(report: Report) -> IO[bytes]:
         for row in table.rows:
             cells = []
             for column in table.columns:
-                value = row.get(column.key)
+                value: Any = row.get(column.key)
                 if isinstance(value, dt.datetime):
                     value = _local(value)
                 cell = WriteOnlyCell(ws, value=value)
@@ -145,7 +145,8 @@ def report_xlsx(report: Report) -> IO[bytes]:
                 if index == 0:
                     cell = WriteOnlyCell(ws, value=_("Total %(currency)s") % {"currency": currency})
                 elif column.key in sums:
-                    cell = WriteOnlyCell(ws, value=sums[column.key])
+                    total: Any = sums[column.key]  # a Decimal: openpyxl writes it as a number
+                    cell = WriteOnlyCell(ws, value=total)
                     cell.number_format = XLSX_FORMATS[currency]
                 else:
                     cell = WriteOnlyCell(ws, value=None)

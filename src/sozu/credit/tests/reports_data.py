@@ -13,6 +13,7 @@ from decimal import Decimal
 import time_machine
 from tests.factories import BeneficiaryFactory
 
+from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.models import Loan, Repayment
 from sozu.credit.services import (
     loan_mark_disbursed,
@@ -46,7 +47,7 @@ def active_loan(
     paid_on: dt.date = dt.date(2026, 3, 2),
     full_name: str = "Ana Quispe",
     national_id: str = "27333444",
-    beneficiary: object | None = None,
+    beneficiary: Beneficiary | None = None,
     rate: ExchangeRate | None = None,
 ) -> Loan:
     """A loan paid out on `paid_on` (its payout paid with a hash), now active."""
@@ -60,8 +61,8 @@ def active_loan(
         )
         payout = Payout.objects.create(
             organization=organization,
-            beneficiary=her,  # type: ignore[misc]
-            destination=getattr(her, "stellar_address", ""),
+            beneficiary=her,
+            destination=her.stellar_address,
             amount=Decimal(amount) if rate is None else Decimal(amount) / rate.rate,
             memo=loan.reference,
             status=Payout.Status.PAID,

@@ -119,7 +119,7 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
     body = r.json()
     second = book.usdc.schedule.get(number=2)
     expected = second.total - Decimal("10")  # her 10 USDC of credit pays part of it
-    muxed = MuxedAccount(book.usdc.organization.wallet_public_key, book.usdc.pk).account_muxed
+    muxed = str(MuxedAccount(book.usdc.organization.wallet_public_key, book.usdc.pk).account_muxed)
     assert muxed.startswith("M")
     assert body["destination"] == muxed == loan_payment_destination(book.usdc)
     assert Decimal(body["amount"]) == expected and body["cuota"] == 2
@@ -133,7 +133,7 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
     assert (uri.asset_code, uri.asset_issuer) == ("USDC", ISSUER)
     assert (uri.memo, uri.memo_type) == (book.usdc.reference, "MEMO_TEXT")
     assert uri.network_passphrase == Network.TESTNET_NETWORK_PASSPHRASE
-    assert TextMemo(uri.memo).memo_text.decode() == f"SOZU-{book.usdc.pk}"
+    assert TextMemo(str(uri.memo)).memo_text.decode() == f"SOZU-{book.usdc.pk}"
     # Exactly these fields, nothing else (no callback, message, origin or signature).
     fields = dict(parse_qsl(urlsplit(body["uri"]).query))
     assert urlsplit(body["uri"]).scheme == "web+stellar" and body["uri"].startswith(
