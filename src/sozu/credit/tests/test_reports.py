@@ -395,3 +395,42 @@ def test_the_csv_is_streamed(client_in, book, clock) -> None:
     r = client_in.get(REPAYMENTS, APRIL)
     assert r.streaming
     assert Loan.objects.count() == 2
+
+
+def test_the_portfolio_reads_loans_a_page_at_a_time(
+    organization, book, clock, monkeypatch, django_assert_num_queries
+) -> None:
+    from sozu.credit.reports import tables
+    from sozu.credit.tests.reports_data import active_loan
+
+    more = [
+        active_loan(organization, full_name=f"Emprendedora {n}", national_id=f"2{n}000000")
+        for n in range(3)
+    ]
+    monkeypatch.setattr(tables, "CHUNK", 2)
+    loans = tables.portfolio_loans(organization)
+    # Five loans in pages of two: three pages of three queries (loans, cuotas, repayments),
+    # and the empty page that ends it.
+    with django_assert_num_queries(10):
+        found = [
+            (loan.pk, p.outstanding_capital) for loan, p in tables.positions(loans, as_of=TODAY)
+        ]
+    expected = [book.usdc, book.ars, *more]
+    assert found == [
+        (loan.pk, loan_position(loan=loan, as_of=TODAY).outstanding_capital) for loan in expected
+    ]
+
+
+def test_the_statement_of_a_loan_not_paid_out_yet(client_in, organization, clock) -> None:
+    from sozu.credit.tests.factories import LoanProductFactory, draft_loan
+
+    loan = draft_loan(product=LoanProductFactory.create(organization=organization))
+    text = pdf_text_portrait(client_in.get(STATEMENT, {"loan": loan.reference, "format": "pdf"}))
+    assert "Todavía sin cronograma: el préstamo no fue desembolsado." in text
+    assert "Estado: Borrador." in text
+
+
+def pdf_text_portrait(response: Any) -> str:
+    assert response.status_code == 200, body(response)[:500]
+    reader = PdfReader(io.BytesIO(body(response)))
+    return "\n".join(page.extract_text() for page in reader.pages)
