@@ -79,6 +79,10 @@ class _Line:
         return value
 
 
+#: A text cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(column: Column, value: Any) -> Any:
     if value is None:
         return ""
@@ -86,6 +90,9 @@ def _csv_value(column: Column, value: Any) -> Any:
         return _local(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        # A name typed as "=HYPERLINK(…)" stays text when the CSV is opened (OWASP).
+        return "'" + value
     return value
 
 
@@ -131,6 +138,8 @@ def report_xlsx(report: Report) -> IO[bytes]:
                 if isinstance(value, dt.datetime):
                     value = _local(value)
                 cell = WriteOnlyCell(ws, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever a name starts with
                 if column.kind in (MONEY, USDC):
                     cell.number_format = XLSX_FORMATS[_currency(column, row)]
                     if column.total and value is not None:

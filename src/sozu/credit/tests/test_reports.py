@@ -434,3 +434,15 @@ def pdf_text_portrait(response: Any) -> str:
     assert response.status_code == 200, body(response)[:500]
     reader = PdfReader(io.BytesIO(body(response)))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_a_name_that_looks_like_a_formula_stays_text(client_in, organization, clock) -> None:
+    from sozu.credit.tests.reports_data import active_loan
+
+    evil = '=HYPERLINK("http://example.com","x")'
+    active_loan(organization, full_name=evil)
+    (row,) = csv_rows(client_in.get(PORTFOLIO))
+    assert row["beneficiaria"] == "'" + evil
+    ws = workbook(client_in.get(PORTFOLIO, {"format": "xlsx"}))["Cartera"]
+    cell = ws.cell(row=2, column=2)
+    assert (cell.value, cell.data_type) == (evil, "s")
