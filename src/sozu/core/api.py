@@ -267,6 +267,7 @@ def too_big(request: HttpRequest, exc: Exception) -> JsonResponse:
 
 def build_api() -> NinjaAPI:
     from sozu.credit.api_portfolio import router as credit_portfolio
+    from sozu.credit.api_wallet import router as credit_wallet
     from sozu.disbursements.api import router as disbursements
     from sozu.webhooks.api import router as webhooks
 
@@ -295,6 +296,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/", disbursements)
     api.add_router("/", webhooks)
     api.add_router("/", credit_portfolio)  # portfolio (F): credit indicators
+    api.add_router("/", credit_wallet)  # the wallet's loans (beneficiary tokens, not API keys)
     return api
 
 

@@ -9,6 +9,7 @@ from sozu.credit import (
     views_portfolio,
     views_ranking,
     views_reminders,
+    views_reports,
 )
 
 app_name = "credit"
@@ -99,4 +100,14 @@ urlpatterns += [
         name="loan_follow_up",
     ),
     path("creditos/indicadores/", views_portfolio.indicators_page, name="indicators"),
+    # reports (G)
+    path("creditos/reportes/", views_reports.reports, name="reports"),
+    path("creditos/reportes/cartera/", views_reports.portfolio, name="report_portfolio"),
+    path("creditos/reportes/cobranzas/", views_reports.repayments, name="report_repayments"),
+    path(
+        "creditos/reportes/desembolsos/",
+        views_reports.disbursements,
+        name="report_disbursements",
+    ),
+    path("creditos/reportes/estado-de-cuenta/", views_reports.statement, name="report_statement"),
 ]

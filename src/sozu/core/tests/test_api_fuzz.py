@@ -21,6 +21,7 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -32,6 +33,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from sozu.credit.models import Loan
+from sozu.credit.services import loan_mark_disbursed
+from sozu.credit.services.wallet import wallet_token_issue
+from sozu.credit.tests.factories import LoanProductFactory, draft_loan
 from sozu.disbursements.models import Payout
 from sozu.disbursements.services.batches import batch_create
 from sozu.orgs.models import Organization
@@ -94,11 +99,21 @@ def funded_org(make_org: Callable[..., Organization], make_recipient: Callable[.
         organization=org, url="https://hooks.example.org/sozu", actor="test"
     )
     _, token = apikey_create(organization=org, name="fuzzer", actor="test")
+    # A beneficiary's active USDC loan and her wallet token (the wallet's loan API).
+    loan = draft_loan(product=LoanProductFactory.create(organization=org), cuotas=3)
+    Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.DISBURSING)
+    loan = loan_mark_disbursed(loan=loan, paid_at=timezone.now(), actor="test")
     return {
         "org": org,
         "token": token,
+        "wallet_token": wallet_token_issue(beneficiary=loan.beneficiary, actor="test"),
         "recipient": recipient,
-        "ids": {"batch_id": [batch.pk], "payout_id": [payout.pk], "webhook_id": [endpoint.pk]},
+        "ids": {
+            "batch_id": [batch.pk],
+            "payout_id": [payout.pk],
+            "webhook_id": [endpoint.pk],
+            "loan_id": [loan.pk],
+        },
     }
 
 
@@ -110,6 +125,10 @@ def aim(case: Any, data: st.DataObject, own: dict[str, Any]) -> None:
         if ids and data.draw(st.booleans(), label=f"own {name}"):
             case.path_parameters[name] = data.draw(st.sampled_from(ids))
     route = (case.operation.method.upper(), case.operation.path)
+    if route == ("GET", "/api/v1/wallet/loans/{loan_id}/payment-request"):
+        # The next cuota (no parameter) or one of the loan's three.
+        cuota = data.draw(st.sampled_from([None, 1, 2, 3]), label="cuota")
+        case.query = {} if cuota is None else {"cuota": cuota}
     if case.media_type != "application/json" or not data.draw(st.booleans(), label="valid"):
         return
     number = data.draw(st.integers(min_value=1, max_value=10**6), label="number")
@@ -133,7 +152,9 @@ def aim(case: Any, data: st.DataObject, own: dict[str, Any]) -> None:
 def fuzz_operation(
     operation: Any, mode: GenerationMode, own: dict[str, Any], answers: set[int]
 ) -> None:
-    headers = {"Authorization": f"Bearer {own['token']}"}
+    # The wallet's loans are read with her own token; everything else with the API key.
+    token = own["wallet_token"] if "/wallet/" in operation.path else own["token"]
+    headers = {"Authorization": f"Bearer {token}"}
 
     @FUZZ
     @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
@@ -163,7 +184,7 @@ def test_every_operation_answers_as_documented(wsgi_app, funded_org, settings):
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert not failures, "\n\n".join(failures)
-    assert len(answers) == 17  # every operation of the document (15 paths)
+    assert len(answers) == 20  # every operation of the document (18 paths)
     # The requests got past the key and the input checks: each operation did its work (a 2xx)
     # or refused a state change of a real object (409), not only 400/401/404.
     reached = {

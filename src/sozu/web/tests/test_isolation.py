@@ -30,12 +30,17 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from stellar_sdk import Keypair
 from tests.factories import BatchFactory, BeneficiaryFactory, PayoutFactory
 
 from sozu.audit.services import Entry, audit_record
 from sozu.beneficiaries.services import beneficiary_attachment_add
 from sozu.core.api import allowed_methods
+from sozu.credit.models import Loan
+from sozu.credit.services import loan_mark_disbursed
 from sozu.credit.services.groups import group_create
+from sozu.credit.services.wallet import wallet_token_issue
 from sozu.credit.tests.factories import LoanProductFactory, draft_loan
 from sozu.orgs.models import Organization
 from sozu.orgs.services import apikey_create
@@ -47,6 +52,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("owner", "operator", "approver", "viewer")
 API_PREFIX = "api/v1/"
+#: The wallet's routes: asked by a beneficiary with her wallet token, not with an API key.
+WALLET_PREFIX = "api/v1/wallet/"
 #: What A's objects are called: none of it may appear on B's pages.
 A_MARKER = "Secreto-de-A"
 
@@ -135,6 +142,23 @@ ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "group_id": a_solidarity_group,
 }
 
+
+def an_active_loan(o: Organization) -> Loan:
+    """A loan paid out to a new beneficiary of the organization (what her wallet shows)."""
+    loan = draft_loan(product=LoanProductFactory.create(organization=o))
+    Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.DISBURSING)
+    return loan_mark_disbursed(loan=loan, paid_at=timezone.now(), actor="test")
+
+
+#: The wallet's URL parameters -> an object of that kind in an organization, and whose it is.
+WALLET_ID_FACTORIES: dict[str, Callable[[Organization], Loan]] = {"loan_id": an_active_loan}
+
+
+def wallet_client(loan: Loan) -> Client:
+    token = wallet_token_issue(beneficiary=loan.beneficiary, actor="test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
 #: Patterns that are not about one organization's data, so not checked (route prefix -> why).
 NOT_ORG_SCOPED: dict[str, str] = {
     "cuenta/": "allauth: the person's own account (sign-in, 2FA, password reset by email key)",
@@ -166,6 +190,10 @@ class Route:
     @property
     def is_api(self) -> bool:
         return self.route.lstrip("^").startswith(API_PREFIX)
+
+    @property
+    def is_wallet(self) -> bool:
+        return self.route.lstrip("^").startswith(WALLET_PREFIX)
 
     def url(self, ids: dict[str, int]) -> str:
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), self.route)
@@ -208,11 +236,13 @@ class World:
     b: Organization
     members: dict[str, Client]  # B's members by role
     api: Client  # B's API key
+    wallet: Client  # the wallet of a beneficiary of B with a loan
 
 
 @pytest.fixture
 def world(settings: Any, tmp_path: Path) -> World:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # attachments' files
+    settings.USDC_ISSUER = Keypair.random().public_key  # payment requests name the asset
     a = org(name=f"Asociación {A_MARKER}")
     b = org(name="Asociación Beta")
     staff(a, "owner")
@@ -221,7 +251,8 @@ def world(settings: Any, tmp_path: Path) -> World:
         m = staff(b, role, totp_secret=TOTP_SECRET)
         members[role] = signed_in(m.user.email)
     _, token = apikey_create(organization=b, name="b", actor="test")
-    return World(a, b, members, Client(HTTP_AUTHORIZATION=f"Bearer {token}"))
+    wallet = wallet_client(an_active_loan(b))
+    return World(a, b, members, Client(HTTP_AUTHORIZATION=f"Bearer {token}"), wallet)
 
 
 def body_of(response: Any) -> str:
@@ -249,6 +280,9 @@ def test_another_organizations_ids_answer_404_on_every_url(world: World) -> None
 
     problems: list[str] = []
     for route in with_ids:
+        if route.is_wallet:
+            problems += wallet_refuses(route, world)
+            continue
         theirs = route.url({p: ID_FACTORIES[p](world.a) for p in route.params})
         mine = route.url({p: ID_FACTORIES[p](world.b) for p in route.params})
         if route.is_api:
@@ -268,6 +302,31 @@ def api_refuses(route: Route, theirs: str, mine: str, world: World) -> list[str]
             problems.append(f"API {method} {theirs} ({route.name}): {status}, not {expected}")
     if not any(ask(world.api, m, mine) != 404 for m in sorted(accepted)):
         problems.append(f"API {mine} ({route.name}): 404 for B's own object too (bad factory?)")
+    return problems
+
+
+def wallet_refuses(route: Route, world: World) -> list[str]:
+    """A beneficiary of B asks for A's objects and for another B beneficiary's: 404 both;
+    her own are found (the factory and the URL are right)."""
+    problems = []
+    hers = {p: WALLET_ID_FACTORIES[p](world.b) for p in route.params}
+    client = wallet_client(next(iter(hers.values())))
+    mine = route.url({p: o.pk for p, o in hers.items()})
+    others = (
+        route.url({p: WALLET_ID_FACTORIES[p](world.a).pk for p in route.params}),
+        route.url({p: WALLET_ID_FACTORIES[p](world.b).pk for p in route.params}),
+    )
+    accepted = set(allowed_methods(route.callback))
+    for theirs in others:
+        for method in sorted(accepted | {"GET", "POST"}):
+            status = ask(client, method, theirs)
+            expected = 404 if method in accepted else 405
+            if status != expected:
+                problems.append(
+                    f"wallet {method} {theirs} ({route.name}): {status}, not {expected}"
+                )
+    if not any(ask(client, m, mine) == 200 for m in sorted(accepted)):
+        problems.append(f"wallet {mine} ({route.name}): not found for her own object")
     return problems
 
 
@@ -303,7 +362,10 @@ def test_pages_and_lists_without_ids_show_only_the_own_organizations_data(world:
     leaks = []
     for route in without_ids:
         url = route.url({})
-        clients = [world.api] if route.is_api else list(world.members.values())
+        if route.is_wallet:
+            clients = [world.wallet]
+        else:
+            clients = [world.api] if route.is_api else list(world.members.values())
         for client in clients:
             r = client.get(url)
             if r.status_code == 200 and (

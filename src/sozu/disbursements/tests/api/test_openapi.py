@@ -45,7 +45,7 @@ def test_the_generated_document_is_valid_openapi_3_1(document):
 def test_every_route_and_method_is_documented(document):
     routes = api_routes()
 
-    assert len(routes) == 15  # payouts (2), batches (9), webhooks (4)
+    assert len(routes) == 18  # payouts (2), batches (9), webhooks (4), wallet loans (3)
     assert set(document["paths"]) == set(routes)
     for path, pattern in routes.items():
         described = {m.upper() for m in document["paths"][path] if m in HTTP_METHODS}
@@ -55,6 +55,12 @@ def test_every_route_and_method_is_documented(document):
 @pytest.mark.django_db
 def test_keys_idempotency_amounts_and_problems_are_documented(document):
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    # The wallet's loans are read with her own token, never with an organization's key.
+    assert document["components"]["securitySchemes"]["WalletToken"]["scheme"] == "bearer"
+    wallet_ops = [
+        op for p, item in document["paths"].items() if "/wallet/" in p for op in item.values()
+    ]
+    assert wallet_ops and all(op["security"] == [{"WalletToken": []}] for op in wallet_ops)
     for path in ("/api/v1/payouts", "/api/v1/batches"):
         op = document["paths"][path]["post"]
         assert "Idempotency-Key" in [p["name"] for p in op["parameters"] if p["in"] == "header"]
