@@ -300,6 +300,10 @@ def build(
         "exchange_rate_source",
         "disbursed_on",
         "created_at",
+        # Columns without a database default (the loan pages' prepayment and write-off).
+        "prepayment",
+        "write_off_requested_by",
+        "write_off_reason",
     ]
     special: set[int] = set(extra) | set(trim)
     with transaction.atomic():
@@ -380,6 +384,9 @@ def build(
                     "",
                     as_of - dt.timedelta(days=t.days_ago),
                     now,
+                    p.prepayment,
+                    "",
+                    "",
                 )
 
         writer.write(Loan, loan_columns, loan_rows())
