@@ -124,9 +124,9 @@ def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
 
-#: How long the totals of the days before today are reused (they change only when a payout
-#: is recorded as paid at a past time, e.g. around midnight).
-PAST_DAYS_CACHE_SECONDS = 600
+#: How long the totals of the days before today are reused. Those days are final: a payout's
+#: paid_at is the moment it settled (never a past time) and a paid payout stays paid.
+PAST_DAYS_CACHE_SECONDS = 3600
 
 
 def _paid_between(
