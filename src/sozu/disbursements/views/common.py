@@ -25,7 +25,7 @@ def paginate(
     """
     paginator = Paginator(qs, size)
     if count is not None:
-        paginator.count = count  # type: ignore[misc]
+        paginator.count = count
     return paginator.get_page(request.GET.get("page"))
 
 
