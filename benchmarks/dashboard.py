@@ -412,11 +412,12 @@ def measure(built: Built, *, requests: int, warmup: int) -> dict[str, dict[str, 
     for name, url in page_urls(built).items():
         for _ in range(warmup):
             assert client.get(url).status_code == 200, (name, url)
-        times = []
+        times, cpu = [], []
         for _ in range(requests):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             assert response.status_code == 200, (name, url, response.status_code)
         with CaptureQueriesContext(connection) as ctx:
             client.get(url)
@@ -424,6 +425,10 @@ def measure(built: Built, *, requests: int, warmup: int) -> dict[str, dict[str, 
             "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(_percentile(times, 0.95), 1),
             "max_ms": round(max(times), 1),
+            # CPU of this process only (Django, templates, SQLite; not a PostgreSQL server's):
+            # what a shared machine's load does not stretch.
+            "cpu_p50_ms": round(statistics.median(cpu), 1),
+            "cpu_p95_ms": round(_percentile(cpu, 0.95), 1),
             "queries": len(ctx.captured_queries),
         }
     return result
@@ -533,13 +538,16 @@ def run_child(args: argparse.Namespace, database: str, work: Path, net: Any) -> 
 
 
 def table(reports: list[dict[str, Any]]) -> str:
-    rows = ["| page | database | p50 ms | p95 ms | max ms | queries |", "|---|---|--:|--:|--:|--:|"]
+    rows = [
+        "| page | database | p50 ms | p95 ms | max ms | CPU p50 ms | CPU p95 ms | queries |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
     for page in PAGES:
         for r in reports:
             m = r["pages"][page]
             rows.append(
                 f"| {page} | {r['database']} | {m['p50_ms']} | {m['p95_ms']} | {m['max_ms']} "
-                f"| {m['queries']} |"
+                f"| {m['cpu_p50_ms']} | {m['cpu_p95_ms']} | {m['queries']} |"
             )
     return "\n".join(rows)
 

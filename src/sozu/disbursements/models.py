@@ -142,7 +142,9 @@ class Payout(models.Model):
             ),
             # Inicio: what was paid in a time range, and what settled in the last 30 days.
             models.Index(fields=["organization", "status", "paid_at"], name="payout_org_paid_idx"),
-            models.Index(fields=["organization", "updated_at"], name="payout_org_updated_idx"),
+            models.Index(
+                fields=["organization", "updated_at", "status"], name="payout_org_updated_idx"
+            ),
             # A batch's page: its lines in order, one page read from the index.
             models.Index(fields=["batch", "line_number", "id"], name="payout_batch_line_idx"),
         ]

@@ -170,9 +170,9 @@ def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
 
-#: How long the totals of the days before today are reused (they change only when a payout
-#: is recorded as paid at a past time, e.g. around midnight).
-PAST_DAYS_CACHE_SECONDS = 600
+#: How long the totals of the days before today are reused. Those days are final: a payout's
+#: paid_at is the moment it settled (never a past time) and a paid payout stays paid.
+PAST_DAYS_CACHE_SECONDS = 3600
 
 
 def _paid_between(
@@ -208,7 +208,15 @@ def paid_by_day(
     if past is None:
         past = _paid_between(organization, first=first, last=today - dt.timedelta(days=1), tz=tz)
         cache.set(key, past, PAST_DAYS_CACHE_SECONDS)
-    return {**past, **_paid_between(organization, first=today, last=today, tz=tz)}
+    # Today is one bucket: a plain sum over the (organization, status, paid_at) index, no
+    # per-row conversion to a local date.
+    today_total = Payout.objects.filter(
+        organization=organization,
+        status=Payout.Status.PAID,
+        paid_at__gte=_local_midnight(today, tz),
+        paid_at__lt=_local_midnight(today + dt.timedelta(days=1), tz),
+    ).aggregate(total=Sum("amount"))["total"]
+    return {**past, today: Decimal(today_total or 0)} if today_total else dict(past)
 
 
 def paid_per_day(
