@@ -218,8 +218,9 @@ def csrf(page: Page) -> str:
 
 
 def test_an_owner_creates_an_api_key_seen_once_and_sets_the_approvals(
-    live_server: Any, browser: Browser, make_org: Any
+    live_server: Any, browser: Browser, make_org: Any, settings: Any
 ) -> None:
+    settings.SOZU_MASTER_KEY = "test-master-key"  # webhook secrets are stored encrypted
     org = make_org()
     base = live_server.url
     owner, _ = person(browser, org, "owner", base)
@@ -241,6 +242,23 @@ def test_an_owner_creates_an_api_key_seen_once_and_sets_the_approvals(
     owner.goto(f"{base}/configuracion/api/")
     expect(owner.locator("main")).not_to_contain_text(token)
     expect(owner.locator("main")).to_contain_text("Sistema contable")
+
+    # Webhooks: register, disable, enable again and rotate the secret (each shown once).
+    owner.goto(f"{base}/configuracion/webhooks/")
+    owner.get_by_label("URL que recibe los eventos (HTTPS)").fill("https://93.184.216.34/hook")
+    owner.get_by_role("button", name="Registrar").click()
+    first = owner.locator("#new-secret code").inner_text()
+    owner.get_by_role("button", name="Desactivar https://93.184.216.34/hook").click()
+    expect(owner.locator(".messages")).to_contain_text("El endpoint ya no recibe eventos.")
+    owner.get_by_role("button", name="Volver a activar https://93.184.216.34/hook").click()
+    expect(owner.locator(".messages")).to_contain_text("El endpoint vuelve a recibir eventos")
+    owner.get_by_role("button", name="Rotar secreto de https://93.184.216.34/hook").click()
+    expect(owner.locator("#new-secret")).to_contain_text("Nuevo secreto de firma para")
+    rotated = owner.locator("#new-secret code").inner_text()
+    assert rotated.startswith("whsec_") and rotated != first
+    shot(owner, "configuracion-webhooks")
+    owner.goto(f"{base}/configuracion/webhooks/")
+    expect(owner.locator("main")).not_to_contain_text(rotated)
 
 
 def test_a_double_clicked_single_payout_pays_once_on_chain(
