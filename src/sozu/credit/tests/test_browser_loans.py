@@ -208,10 +208,16 @@ def test_prepare_approve_with_step_up_pay_out_and_repay_a_loan(
         expect(row).to_contain_text("Pagada")
         expect(page.locator("#repayments")).to_contain_text("REC-0001")
         problems["loan"] = axe_problems(page)
-        for path in ("/creditos/", "/creditos/productos/", "/creditos/nuevo/"):
+        shot(page, "credito-con-pago")
+        for path, name in (
+            ("/creditos/", "creditos"),
+            ("/creditos/productos/", "creditos-productos"),
+            ("/creditos/nuevo/", ""),
+        ):
             page.goto(base + path)
             problems[path] = axe_problems(page)
-        shot(page, "creditos")
+            if name:
+                shot(page, name)
 
         # 360 px: nothing wider than the screen (tables scroll inside their own box).
         page.set_viewport_size(PHONE)
