@@ -34,6 +34,7 @@ urlpatterns += [
         name="group_grant",
     ),
     path("creditos/ranking/", views_ranking.ranking_page, name="ranking"),
+    path("creditos/ranking/renovacion/", views_ranking.renewal_rule_view, name="renewal_rule"),
     path(
         "creditos/ranking/<int:beneficiary_id>/",
         views_ranking.borrower_cycles,

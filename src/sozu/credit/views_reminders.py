@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +24,7 @@ from sozu.credit.models_borrowers import (
     ReminderMessage,
     ReminderPolicy,
 )
+from sozu.credit.selectors import loan_product_list
 from sozu.credit.services.reminders import reminder_opt_in, reminder_opt_out, reminder_policy_set
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
@@ -51,6 +52,7 @@ class OutboxFilter(forms.Form):
 
 
 class PolicyForm(forms.Form):
+    product = forms.ChoiceField(label=gettext_lazy("For"), required=False)
     before_days = forms.CharField(
         label=gettext_lazy("Days before the due date"),
         required=False,
@@ -59,6 +61,14 @@ class PolicyForm(forms.Form):
     )
     overdue_days = forms.CharField(label=gettext_lazy("Days late"), required=False, max_length=60)
     enabled = forms.BooleanField(label=gettext_lazy("Send reminders"), required=False)
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        products = loan_product_list(organization_id=organization_id, active_only=False)
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
+            ("", _("The whole organization")),
+            *((str(p.pk), p.name) for p in products),
+        ]
 
 
 def _outbox(organization_id: int, data: dict[str, Any]) -> Any:
@@ -90,11 +100,12 @@ def reminders_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(_outbox(org.pk, data), PAGE_SIZE).get_page(request.GET.get("page"))
     policy = ReminderPolicy.objects.filter(organization=org, product__isnull=True).first()
     policy_form = PolicyForm(
+        organization_id=org.pk,
         initial={
             "before_days": policy.before_days if policy else DEFAULT_BEFORE_DAYS,
             "overdue_days": policy.overdue_days if policy else DEFAULT_OVERDUE_DAYS,
             "enabled": policy.enabled if policy else True,
-        }
+        },
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -106,6 +117,9 @@ def reminders_page(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "policy_form": policy_form,
+        "product_policies": ReminderPolicy.objects.filter(
+            organization=org, product__isnull=False
+        ).select_related("product"),
         "status_counts": {
             s: ReminderMessage.objects.filter(organization=org, status=s).count()
             for s in (ReminderMessage.Status.QUEUED, ReminderMessage.Status.FAILED)
@@ -120,16 +134,23 @@ def reminders_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-@org_member_required(Action.MANAGE_REMINDERS)
+@org_member_required(Action.MANAGE_CREDIT_RULES)
 @require_POST
 def reminders_policy(request: HttpRequest) -> HttpResponse:
-    form = PolicyForm(request.POST)
+    org = current_organization(request)
+    form = PolicyForm(request.POST, organization_id=org.pk)
     if not form.is_valid():
         messages.error(request, _("Check the reminder days."))
         return redirect("credit:reminders")
+    product = None
+    if form.cleaned_data["product"]:
+        product = loan_product_list(organization_id=org.pk, active_only=False).get(
+            pk=int(form.cleaned_data["product"])
+        )
     try:
         reminder_policy_set(
-            organization=current_organization(request),
+            organization=org,
+            product=product,
             actor=web_actor(request),
             before_days=form.cleaned_data["before_days"],
             overdue_days=form.cleaned_data["overdue_days"],
@@ -142,7 +163,7 @@ def reminders_policy(request: HttpRequest) -> HttpResponse:
     return redirect("credit:reminders")
 
 
-@org_member_required(Action.MANAGE_REMINDERS)
+@org_member_required(Action.MANAGE_CREDIT_RULES)
 @require_POST
 def reminders_opt_out_view(request: HttpRequest, beneficiary_id: int) -> HttpResponse:
     """Stop (or, with resume=1, resume) her reminders; back to her ranking page."""

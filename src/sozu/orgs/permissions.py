@@ -63,7 +63,7 @@ class Action(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_WEBHOOKS = "manage_webhooks"
     MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
-    MANAGE_REMINDERS = "manage_reminders"  # reminder policy and borrowers' opt-out
+    MANAGE_CREDIT_RULES = "manage_credit_rules"  # reminder policies, opt-outs, renewal rules
 
 
 _ALL = frozenset(Role)
@@ -85,7 +85,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_API_KEYS: frozenset({Role.OWNER}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.OWNER}),
     Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
-    Action.MANAGE_REMINDERS: frozenset({Role.OWNER, Role.OPERATOR}),
+    Action.MANAGE_CREDIT_RULES: frozenset({Role.OWNER, Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.

@@ -37,7 +37,7 @@ EXPECTED: dict[str, set[str]] = {
     "manage_api_keys": {OWN},
     "manage_webhooks": {OWN},
     "manage_groups": {OPE},
-    "manage_reminders": {OWN, OPE},
+    "manage_credit_rules": {OWN, OPE},
 }
 
 
