@@ -25,6 +25,12 @@ urlpatterns += [
         views_reminders.reminders_opt_out_view,
         name="reminders_opt_out",
     ),
+    # Twilio's webhook for answers (BAJA): signed by Twilio, not a dashboard page.
+    path(
+        "creditos/recordatorios/respuesta/<slug:org_slug>/",
+        views_reminders.reminders_reply,
+        name="reminders_reply",
+    ),
     path("creditos/grupos/", views_groups.groups_page, name="groups"),
     path("creditos/grupos/nuevo/", views_groups.group_new, name="group_new"),
     path("creditos/grupos/<int:group_id>/", views_groups.group_detail, name="group_detail"),

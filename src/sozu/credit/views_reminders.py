@@ -7,12 +7,16 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sozu.audit.context import web_actor
@@ -24,8 +28,15 @@ from sozu.credit.models_borrowers import (
     ReminderMessage,
     ReminderPolicy,
 )
+from sozu.credit.notify.twilio import twilio_signature_valid
 from sozu.credit.selectors import loan_product_list
-from sozu.credit.services.reminders import reminder_opt_in, reminder_opt_out, reminder_policy_set
+from sozu.credit.services.reminders import (
+    reminder_opt_in,
+    reminder_opt_out,
+    reminder_policy_set,
+    reminder_reply_handle,
+)
+from sozu.orgs.models import Organization
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
 PAGE_SIZE = 50
@@ -187,3 +198,29 @@ def reminders_opt_out_view(request: HttpRequest, beneficiary_id: int) -> HttpRes
             request, _("%(name)s will not receive reminders.") % {"name": beneficiary.full_name}
         )
     return redirect("credit:borrower_cycles", beneficiary_id=beneficiary.pk)
+
+
+@csrf_exempt
+@require_POST
+def reminders_reply(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Twilio's webhook for an incoming SMS/WhatsApp: "BAJA" stops her reminders.
+
+    Not a dashboard page: Twilio calls it, proven by X-Twilio-Signature (HMAC of this URL and
+    the form with the auth token); anything unsigned is refused with 403.
+    """
+    organization = Organization.objects.filter(slug=org_slug).first()
+    params = {key: request.POST.get(key, "") for key in request.POST}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not twilio_signature_valid(request.build_absolute_uri(), params, signature):
+        raise PermissionDenied
+    if organization is None:
+        raise Http404
+    count = reminder_reply_handle(
+        organization=organization, phone=params.get("From", ""), text=params.get("Body", "")
+    )
+    body = "<Response/>"
+    if count:
+        with translation.override("es"):
+            text = escape(_("Done: you will not receive more payment reminders."))
+        body = f"<Response><Message>{text}</Message></Response>"
+    return HttpResponse(body, content_type="text/xml")
