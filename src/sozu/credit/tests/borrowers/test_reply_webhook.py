@@ -15,10 +15,10 @@ TOKEN = "token-de-prueba"
 
 def post(client: Client, url: str, form: dict[str, str], token: str | None = TOKEN):
     full = f"http://testserver{url}"
-    headers = {}
+    headers: dict[str, str] = {}
     if token is not None:
-        headers["HTTP_X_TWILIO_SIGNATURE"] = twilio_signature(full, form, token)
-    return client.post(url, form, **headers)
+        headers["X-Twilio-Signature"] = twilio_signature(full, form, token)
+    return client.post(url, form, headers=headers)
 
 
 @override_settings(SOZU_TWILIO_AUTH_TOKEN=TOKEN)
