@@ -39,6 +39,11 @@ urlpatterns += [
         views_groups.group_grant_view,
         name="group_grant",
     ),
+    path(
+        "creditos/grupos/<int:group_id>/cerrar/",
+        views_groups.group_deactivate_view,
+        name="group_deactivate",
+    ),
     path("creditos/ranking/", views_ranking.ranking_page, name="ranking"),
     path("creditos/ranking/renovacion/", views_ranking.renewal_rule_view, name="renewal_rule"),
     path(

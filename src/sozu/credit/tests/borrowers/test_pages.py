@@ -232,3 +232,22 @@ def test_policies_per_product_and_renewal_rules_from_the_pages(organization) -> 
         refused.status_code == 200
         and not other.__class__.objects.filter(renewal_rule__isnull=False, pk=other.pk).exists()
     )
+
+
+def test_an_operator_closes_a_group_from_its_page(organization) -> None:
+    members = [BeneficiaryFactory.create(organization=organization) for _ in range(3)]
+    group = group_create(
+        organization=organization,
+        name="Cierre",
+        member_ids=[m.pk for m in members],
+        coordinator_id=members[0].pk,
+        actor="user:1",
+    )
+    url = f"/creditos/grupos/{group.pk}/cerrar/"
+    assert client_for(organization, "viewer").post(url).status_code == 403
+    page = client_for(organization, "operator").post(url, {"reason": "fin"}, follow=True)
+    html = page.content.decode()
+    assert "quedó cerrado" in html and members[1].full_name in html
+    assert "Otorgar el ciclo" not in html and "Cerrar el grupo" not in html
+    group.refresh_from_db()
+    assert not group.active
