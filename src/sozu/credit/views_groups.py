@@ -19,7 +19,12 @@ from sozu.credit.errors_borrowers import SozuError
 from sozu.credit.models_borrowers import GroupMembership, SolidarityGroup
 from sozu.credit.selectors import loan_product_list
 from sozu.credit.selectors_groups import group_arrears, group_cycles, group_get, group_list
-from sozu.credit.services.groups import group_create, group_grant, group_members
+from sozu.credit.services.groups import (
+    group_create,
+    group_deactivate,
+    group_grant,
+    group_members,
+)
 from sozu.orgs.models import Organization
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
@@ -171,3 +176,22 @@ def group_grant_view(request: HttpRequest, group_id: int) -> HttpResponse:
             )
             return redirect("credit:group_detail", group_id=group.pk)
     return _detail(request, group, form, status=400)
+
+
+@org_member_required(Action.MANAGE_GROUPS)
+@require_POST
+def group_deactivate_view(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = _group(request, group_id)
+    try:
+        group_deactivate(
+            group=group, actor=web_actor(request), reason=request.POST.get("reason", "")[:200]
+        )
+    except SozuError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The group “%(name)s” was closed; its members may join another group.")
+            % {"name": group.name},
+        )
+    return redirect("credit:group_detail", group_id=group.pk)

@@ -71,8 +71,8 @@ class Action(StrEnum):
     REQUEST_WRITE_OFF = "request_write_off"
     WRITE_OFF = "write_off"  # approve a write-off someone else asked for
     MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
-    MANAGE_REMINDERS = "manage_reminders"  # reminder policy and borrowers' opt-out
     FOLLOW_UP_LOAN = "follow_up_loan"  # log calls, visits and promises to pay on a late loan
+    MANAGE_CREDIT_RULES = "manage_credit_rules"  # reminder policies, opt-outs, renewal rules
 
 
 _ALL = frozenset(Role)
@@ -101,8 +101,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REQUEST_WRITE_OFF: frozenset({Role.OPERATOR, Role.APPROVER}),
     Action.WRITE_OFF: frozenset({Role.APPROVER}),
     Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
-    Action.MANAGE_REMINDERS: frozenset({Role.OWNER, Role.OPERATOR}),
     Action.FOLLOW_UP_LOAN: frozenset({Role.OPERATOR, Role.APPROVER}),
+    Action.MANAGE_CREDIT_RULES: frozenset({Role.OWNER, Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.

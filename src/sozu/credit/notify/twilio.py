@@ -13,6 +13,9 @@ retry later; any other 4xx (bad number, bad credentials) → failed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from typing import Any
 
@@ -95,3 +98,18 @@ def _detail(response: requests.Response) -> str:
     body = _json(response)
     parts = [str(body[k]) for k in ("code", "message") if body.get(k) is not None]
     return ": ".join(parts)[:300]
+
+
+def twilio_signature(url: str, params: dict[str, str], auth_token: str) -> str:
+    """Twilio's X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields."""
+    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_signature_valid(url: str, params: dict[str, str], signature: str) -> bool:
+    """Whether a request really comes from Twilio (False when no auth token is configured)."""
+    token = _setting("SOZU_TWILIO_AUTH_TOKEN")
+    if not token or not signature:
+        return False
+    return hmac.compare_digest(twilio_signature(url, params, token), signature)

@@ -113,11 +113,13 @@ def group_create(
 
 
 def group_members(group: SolidarityGroup) -> list[Beneficiary]:
+    """Its members (of a closed group: those it had when it was closed)."""
+    rows = group.members.filter(active=True) if group.active else group.members.all()
     return [
         m.beneficiary
-        for m in group.members.filter(active=True)
-        .select_related("beneficiary")
-        .order_by("beneficiary__full_name", "beneficiary_id")
+        for m in rows.select_related("beneficiary").order_by(
+            "beneficiary__full_name", "beneficiary_id"
+        )
     ]
 
 
@@ -173,3 +175,21 @@ def group_grant(
         )
     group.cycle = cycle
     return loans
+
+
+def group_deactivate(*, group: SolidarityGroup, actor: str, reason: str = "") -> SolidarityGroup:
+    """Close a group: its members are free to join another one. Its loans are not touched."""
+    with transaction.atomic():
+        locked = SolidarityGroup.objects.select_for_update().get(pk=group.pk)
+        if not locked.active:
+            raise SozuError("group_inactive", name=locked.name)
+        locked.active = False
+        locked.save(update_fields=["active"])
+        GroupMembership.objects.filter(group=locked, active=True).update(active=False)
+        audit_record(
+            organization_id=locked.organization_id,
+            entry=Entry(
+                actor, "group.deactivated", "solidarity_group", locked.pk, {"reason": reason}
+            ),
+        )
+    return locked

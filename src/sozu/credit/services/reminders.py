@@ -62,6 +62,8 @@ BACKOFF = (
 )
 #: A sending claim older than this is considered abandoned (its worker died).
 LEASE = dt.timedelta(minutes=10)
+#: Loans read (with their cuotas and repayments) at a time when writing reminders.
+CHUNK = 1000
 #: Words a borrower can answer to stop reminders.
 STOP_WORDS = frozenset({"BAJA", "STOP", "NO"})
 
@@ -275,9 +277,18 @@ def reminders_enqueue(*, now: dt.datetime, organization_id: int | None = None) -
     )
     if organization_id is not None:
         loans_qs = loans_qs.filter(organization_id=organization_id)
-    loans = list(loans_qs)
-    if not loans:
-        return report
+    last_pk = 0
+    while True:  # in chunks of CHUNK loans: memory stays flat with any portfolio
+        loans = list(loans_qs.filter(pk__gt=last_pk)[:CHUNK])
+        if not loans:
+            return report
+        _enqueue_chunk(loans, day, now, report)
+        last_pk = loans[-1].pk
+
+
+def _enqueue_chunk(
+    loans: list[Loan], day: dt.date, now: dt.datetime, report: EnqueueReport
+) -> None:
     by_org, by_product = rules_by_product({loan.organization_id for loan in loans})
     opted_out = set(
         ReminderOptOut.objects.filter(
@@ -344,7 +355,6 @@ def reminders_enqueue(*, now: dt.datetime, organization_id: int | None = None) -
                 report.created += 1
             except IntegrityError:
                 report.already += 1  # this pass already ran today (or runs next door)
-    return report
 
 
 # --- deliver ----------------------------------------------------------------------------------

@@ -46,8 +46,8 @@ EXPECTED: dict[str, set[str]] = {
     "request_write_off": {OPE, APP},
     "write_off": {APP},
     "manage_groups": {OPE},
-    "manage_reminders": {OWN, OPE},
     "follow_up_loan": {OPE, APP},
+    "manage_credit_rules": {OWN, OPE},
 }
 
 

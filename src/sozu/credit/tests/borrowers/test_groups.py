@@ -17,7 +17,12 @@ from sozu.credit.models_borrowers import GroupLoan, GroupMembership, SolidarityG
 from sozu.credit.selectors import loan_position
 from sozu.credit.selectors_groups import group_arrears, group_cycles
 from sozu.credit.services import loan_cancel, loan_mark_disbursed
-from sozu.credit.services.groups import group_create, group_grant
+from sozu.credit.services.groups import (
+    group_create,
+    group_deactivate,
+    group_grant,
+    group_members,
+)
 from sozu.credit.tests.borrowers.helpers import at, cuotas, pay
 from sozu.credit.tests.factories import LoanProductFactory
 
@@ -226,3 +231,25 @@ def test_group_arrears_and_par(product) -> None:
         Decimal("0.0001")
     )
     assert Decimal("0.4") < arrears.par < Decimal("0.7")
+
+
+def test_closing_a_group_frees_its_members(product) -> None:
+    group = make_group(product, 3)
+    members = list(group.members.values_list("beneficiary_id", flat=True))
+    group_deactivate(group=group, actor="user:1", reason="se disolvió")
+    group.refresh_from_db()
+    assert not group.active
+    assert AuditEvent.objects.filter(action="group.deactivated", object_id=str(group.pk)).exists()
+    assert [m.pk for m in group_members(group)] == sorted(
+        members, key=lambda pk: Beneficiary.objects.get(pk=pk).full_name
+    )
+    refused("group_inactive", group_deactivate, group=group, actor="user:1")
+    refused("group_inactive", grant, group, product)
+    again = group_create(
+        organization=product.organization,
+        name="Nuevo",
+        member_ids=members,
+        coordinator_id=members[0],
+        actor="user:1",
+    )
+    assert again.members.filter(active=True).count() == 3

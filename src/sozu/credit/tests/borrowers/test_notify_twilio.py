@@ -58,11 +58,14 @@ class FakeTwilio:
                     else (201, {"sid": f"SM{len(fake.requests):032d}", "status": "queued"})
                 )
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up first (the timeout test)
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -191,3 +191,63 @@ def test_staff_stop_and_resume_her_reminders(organization) -> None:
     assert not ReminderOptOut.objects.filter(beneficiary=loan.beneficiary).exists()
     stranger = BeneficiaryFactory.create()
     assert operator.post(f"/creditos/recordatorios/baja/{stranger.pk}/").status_code == 404
+
+
+def test_policies_per_product_and_renewal_rules_from_the_pages(organization) -> None:
+    product = LoanProductFactory.create(organization=organization, name="Semilla")
+    operator = client_for(organization, "operator")
+    saved = operator.post(
+        "/creditos/recordatorios/politica/",
+        {"product": product.pk, "before_days": "2", "overdue_days": "", "enabled": "on"},
+        follow=True,
+    ).content.decode()
+    assert "Semilla: días antes del vencimiento 2; días de atraso —." in saved
+    policy = ReminderPolicy.objects.get(product=product)
+    assert (policy.before_days, policy.overdue_days) == ("2", "")
+
+    page = operator.get("/creditos/ranking/").content.decode()
+    assert "Semilla: como máximo 7 días de atraso, +20 %." in page
+    done = operator.post(
+        "/creditos/ranking/renovacion/",
+        {"product": product.pk, "max_days_late": "3", "increase": "12.5"},
+        follow=True,
+    ).content.decode()
+    assert "Regla de renovación de Semilla guardada." in done
+    assert "Semilla: como máximo 3 días de atraso, +12,5 %." in done
+    bad = operator.post(
+        "/creditos/ranking/renovacion/",
+        {"product": product.pk, "max_days_late": "3", "increase": "150"},
+        follow=True,
+    ).content.decode()
+    assert "Revise la regla de renovación" in bad
+    viewer = client_for(organization, "viewer")
+    assert viewer.post("/creditos/ranking/renovacion/", {}).status_code == 403
+    other = LoanProductFactory.create()
+    refused = operator.post(
+        "/creditos/ranking/renovacion/",
+        {"product": other.pk, "max_days_late": "3", "increase": "10"},
+        follow=True,
+    )
+    assert (
+        refused.status_code == 200
+        and not other.__class__.objects.filter(renewal_rule__isnull=False, pk=other.pk).exists()
+    )
+
+
+def test_an_operator_closes_a_group_from_its_page(organization) -> None:
+    members = [BeneficiaryFactory.create(organization=organization) for _ in range(3)]
+    group = group_create(
+        organization=organization,
+        name="Cierre",
+        member_ids=[m.pk for m in members],
+        coordinator_id=members[0].pk,
+        actor="user:1",
+    )
+    url = f"/creditos/grupos/{group.pk}/cerrar/"
+    assert client_for(organization, "viewer").post(url).status_code == 403
+    page = client_for(organization, "operator").post(url, {"reason": "fin"}, follow=True)
+    html = page.content.decode()
+    assert "quedó cerrado" in html and members[1].full_name in html
+    assert "Otorgar el ciclo" not in html and "Cerrar el grupo" not in html
+    group.refresh_from_db()
+    assert not group.active

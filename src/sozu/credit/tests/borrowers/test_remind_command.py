@@ -83,3 +83,14 @@ def test_concurrent_passes_send_every_message_exactly_once() -> None:
     assert errors == []
     assert sorted(backend.sent) == sorted(ReminderMessage.objects.values_list("pk", flat=True))
     assert set(ReminderMessage.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+@pytest.mark.django_db
+def test_a_bad_moment_or_organization_is_a_clear_refusal() -> None:
+    for args in (("--now", "mañana"), ("--organization", "nadie")):
+        err = StringIO()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("credit", "remind", *args, stdout=StringIO(), stderr=err)
+        assert exit_.value.code == 1
+        assert err.getvalue().strip()
+    assert ReminderMessage.objects.count() == 0

@@ -252,3 +252,13 @@ def test_console_backend_logs_and_run_does_both_steps(caplog) -> None:
     assert (enqueued.created, delivered.sent) == (1, 1)
     assert "vence hoy" in caplog.text
     assert R.objects.get().status == "sent"
+
+
+def test_loans_are_read_in_chunks(monkeypatch) -> None:
+    from sozu.credit.services import reminders
+
+    monkeypatch.setattr(reminders, "CHUNK", 2)
+    loans = [active_loan() for _ in range(5)]
+    due = cuotas(loans[0])[0].due_date
+    assert reminders_enqueue(now=at(due)).created == 5
+    assert set(R.objects.values_list("loan_id", flat=True)) == {loan.pk for loan in loans}
