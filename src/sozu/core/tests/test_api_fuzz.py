@@ -163,7 +163,7 @@ def test_every_operation_answers_as_documented(wsgi_app, funded_org, settings):
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert not failures, "\n\n".join(failures)
-    assert len(answers) == 17  # every operation of the document (15 paths)
+    assert len(answers) == 18  # every operation of the document (16 paths)
     # The requests got past the key and the input checks: each operation did its work (a 2xx)
     # or refused a state change of a real object (409), not only 400/401/404.
     reached = {

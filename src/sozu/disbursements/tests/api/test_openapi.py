@@ -45,7 +45,7 @@ def test_the_generated_document_is_valid_openapi_3_1(document):
 def test_every_route_and_method_is_documented(document):
     routes = api_routes()
 
-    assert len(routes) == 15  # payouts (2), batches (9), webhooks (4)
+    assert len(routes) == 16  # payouts (2), batches (9), webhooks (4), credit indicators (1)
     assert set(document["paths"]) == set(routes)
     for path, pattern in routes.items():
         described = {m.upper() for m in document["paths"][path] if m in HTTP_METHODS}
