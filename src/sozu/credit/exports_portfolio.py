@@ -71,16 +71,6 @@ def _values(r: ArrearsRow) -> list[Any]:
     ]
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
-
-
 class _Line:
     """A file-like sink for csv.writer that hands back what was written."""
 
@@ -88,12 +78,42 @@ class _Line:
         return text
 
 
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else ""
+
+
 def arrears_csv(rows: Iterable[ArrearsRow]) -> Iterator[str]:
-    """CSV lines (RFC 4180, CRLF), header first: feed them to a StreamingHttpResponse."""
+    """CSV lines (RFC 4180, CRLF), header first: feed them to a StreamingHttpResponse.
+    Amounts with two decimals and a dot, dates ISO 8601 (each column formatted by its type:
+    this loop runs once per loan in arrears)."""
     writer = csv.writer(_Line())
     yield writer.writerow(HEADER)
+    labels: dict[str, str] = {}
     for r in rows:
-        yield writer.writerow([_text(v) for v in _values(r)])
+        officer = labels.get(r.officer)
+        if officer is None:
+            officer = labels[r.officer] = actor_label(r.officer)
+        yield writer.writerow(
+            (
+                r.loan_id,
+                r.name,
+                r.national_id,
+                r.phone,
+                r.locality,
+                r.product,
+                officer,
+                r.currency,
+                f"{r.amount:.2f}",
+                _iso(r.disbursed_on),
+                f"{r.outstanding_capital:.2f}",
+                f"{r.overdue:.2f}",
+                f"{r.late_interest:.2f}",
+                r.oldest_unpaid_due.isoformat(),
+                r.days_late,
+                r.bucket,
+                _iso(r.last_repayment_on),
+            )
+        )
 
 
 # --- XLSX: a minimal SpreadsheetML package, the sheet streamed ---------------------------------

@@ -45,7 +45,9 @@ def test_the_generated_document_is_valid_openapi_3_1(document):
 def test_every_route_and_method_is_documented(document):
     routes = api_routes()
 
-    assert len(routes) == 18  # payouts (2), batches (9), webhooks (4), wallet loans (3)
+    assert (
+        len(routes) == 19
+    )  # payouts (2), batches (9), webhooks (4), wallet loans (3), credit indicators (1)
     assert set(document["paths"]) == set(routes)
     for path, pattern in routes.items():
         described = {m.upper() for m in document["paths"][path] if m in HTTP_METHODS}
