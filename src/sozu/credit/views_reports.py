@@ -36,8 +36,6 @@ from sozu.credit.views import today
 from sozu.orgs.models import Organization
 from sozu.orgs.permissions import Action, org_member_required
 
-KINDS = ("portfolio", "repayments", "disbursements", "statement")
-
 
 def _organization(request: HttpRequest) -> Organization:
     return request.membership.organization  # type: ignore[attr-defined]  # set by middleware
@@ -179,4 +177,4 @@ def statement(request: HttpRequest) -> HttpResponse | StreamingHttpResponse | Fi
     return _export(request, "statement", build)
 
 
-__all__ = ["KINDS", "disbursements", "portfolio", "repayments", "reports", "statement"]
+__all__ = ["disbursements", "portfolio", "repayments", "reports", "statement"]

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from sozu.credit.allocation import CuotaDue, Payment, Position, allocate
 from sozu.credit.models import Cuota, Loan, Repayment
 from sozu.credit.simulator import ZERO
+from sozu.formatting import format_ars, format_usdc
 from sozu.orgs.models import Organization
 
 #: Loans read per page when positions are recomputed (two queries per page).
@@ -558,8 +560,6 @@ def statement_report(*, loan: Loan, as_of: dt.date) -> Report:
 
 
 def _date(day: dt.date) -> str:
-    from django.utils import formats
-
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
@@ -568,12 +568,8 @@ def _period(start: dt.date, end: dt.date) -> str:
 
 
 def _number(value: Decimal) -> str:
-    from sozu.formatting import format_usdc
-
     return format_usdc(value, places=2).removesuffix(" USDC")
 
 
 def _money_text(currency: str) -> Callable[[Decimal], str]:
-    from sozu.formatting import format_ars, format_usdc
-
     return format_usdc if currency == "USDC" else format_ars
