@@ -1,9 +1,12 @@
-"""`sozu credit simulate …` (a loan's schedule and rates) and `sozu credit sync` (disbursements)."""
+"""`sozu credit simulate …` (a loan's schedule and rates), `sozu credit sync` (disbursements)
+and `sozu credit follow` (repayments on chain)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from types import FrameType
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -13,7 +16,9 @@ from sozu.credit.exports import simulation_csv
 from sozu.credit.services import loans_sync_disbursements
 from sozu.credit.simulator import IVA_RATES, Frequency, Simulation, System, simulate
 from sozu.formatting import format_ars, format_usdc
-from sozu.orgs.management.base import SozuCommand, process_name, table
+from sozu.orgs.management.base import SozuCommand, process_name, stop_on_signals, table
+
+log = logging.getLogger("sozu.credit.follower")
 
 FREQUENCY_ES = {"weekly": "semanal", "biweekly": "quincenal", "monthly": "mensual"}
 SYSTEM_ES = {"french": "francés", "german": "alemán", "flat": "tasa plana (flat)"}
@@ -22,7 +27,8 @@ SYSTEM_ES = {"french": "francés", "german": "alemán", "flat": "tasa plana (fla
 class Command(SozuCommand):
     help = (
         "Credit tools: `sozu credit simulate` (a loan's schedule and rates) and "
-        "`sozu credit sync` (activate loans whose payout was paid); each has --help."
+        "`sozu credit sync` (activate loans whose payout was paid), `sozu credit follow` "
+        "(apply repayments paid on chain); each has --help."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -113,7 +119,34 @@ class Command(SozuCommand):
             help="seconds between two passes with --loop (default 5)",
         )
 
+        follow = sub.add_parser(
+            "follow",
+            help="apply repayments paid on chain to the loans (runs until SIGTERM or Ctrl-C)",
+            description=(
+                "Read each lending organization's incoming wallet payments from Horizon with a "
+                "cursor stored in the database and apply each once, matched to its loan by the "
+                "muxed address or the memo reference; the rest goes to the review queue. "
+                "Several followers may run at once (PostgreSQL)."
+            ),
+        )
+        follow.add_argument(
+            "--name", default="", help="unique per running follower (default: HOST-PID)"
+        )
+        follow.add_argument(
+            "--until-idle", action="store_true", help="exit once every wallet is caught up"
+        )
+        follow.add_argument(
+            "--poll",
+            type=float,
+            default=1.0,
+            metavar="SECONDS",
+            help="pause between two reads once caught up (default 1)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "follow":
+            self._follow(options)
+            return
         if options["action"] == "sync":
             actor = f"worker:{process_name('credit')}"
             while True:
@@ -142,6 +175,30 @@ class Command(SozuCommand):
             return
         with translation.override("es"):
             self.say(spanish_table(result, options["currency"]))
+
+    def _follow(self, options: dict[str, Any]) -> None:
+        from sozu.credit.follower import Follower
+
+        follower = Follower(
+            options["name"] or process_name("follower"), poll_seconds=options["poll"]
+        )
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            follower.stop_event.set()
+
+        log.info("follower started", extra={"follower": follower.name})
+        with stop_on_signals(on_signal):
+            follower.run(until_idle=options["until_idle"])
+        log.info(
+            "follower stopped",
+            extra={
+                "follower": follower.name,
+                "applied": follower.applied,
+                "queued": follower.queued,
+            },
+        )
+        if options["until_idle"]:
+            self.say(f"{follower.applied} pago(s) aplicados, {follower.queued} a revisar")
 
 
 def spanish_table(result: Simulation, currency: str) -> str:
