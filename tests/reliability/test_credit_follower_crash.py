@@ -165,7 +165,9 @@ def test_follower_killed_at_random_moments_applies_each_repayment_once(
             assert not errors, errors
             deadline = time.monotonic() + 300
             while (st := _credit(env, "status"))["repayments"] < PAYMENTS:
-                assert time.monotonic() < deadline, f"only {st['repayments']} applied"
+                assert time.monotonic() < deadline, (
+                    f"only {st['repayments']} applied: {st['reviews']}"
+                )
                 for name, proc in followers.procs.items():
                     assert proc.poll() is None, (tmp_path / f"{name}.log").read_text()[-3000:]
                 time.sleep(1)

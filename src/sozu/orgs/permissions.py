@@ -62,6 +62,9 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # approval policy, limits, 2FA requirement
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    # credit (issue 12): the payments on chain that name no loan (review queue)
+    ASSIGN_PAYMENT = "assign_payment"  # to a loan, or mark it as no repayment
+    RETURN_PAYMENT = "return_payment"  # send it back (a refund payout)
 
 
 _ALL = frozenset(Role)
@@ -82,11 +85,13 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SETTINGS: frozenset({Role.OWNER}),
     Action.MANAGE_API_KEYS: frozenset({Role.OWNER}),
     Action.MANAGE_WEBHOOKS: frozenset({Role.OWNER}),
+    Action.ASSIGN_PAYMENT: frozenset({Role.OPERATOR}),
+    Action.RETURN_PAYMENT: frozenset({Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.
 SECOND_FACTOR_ACTIONS: frozenset[Action] = frozenset(
-    {Action.APPROVE_BATCH, Action.EXECUTE_BATCH, Action.SEND_PAYOUT}
+    {Action.APPROVE_BATCH, Action.EXECUTE_BATCH, Action.SEND_PAYOUT, Action.RETURN_PAYMENT}
 )
 #: Actions that need a second factor given within SOZU_STEP_UP_SECONDS (step-up).
 #: A single payout asks for it only above the organization's threshold: such views call

@@ -36,6 +36,8 @@ EXPECTED: dict[str, set[str]] = {
     "manage_settings": {OWN},
     "manage_api_keys": {OWN},
     "manage_webhooks": {OWN},
+    "assign_payment": {OPE},
+    "return_payment": {OPE},
 }
 
 
