@@ -27,6 +27,7 @@ PAYMENTS = 2000
 LOANS = 200
 PAYERS = 4
 KILLS = 10
+STALL_SECONDS = 120
 #: Half the payments go to loans' muxed addresses, 100 to a transaction (100 loans each);
 #: the other half carry a loan's memo, 10 to a transaction (one loan per transaction).
 MUXED_PER_TX = 100
@@ -88,7 +89,9 @@ class Followers:
             self.procs.pop(name)
 
 
-def _plan(loans: list[dict[str, Any]], wallet: str) -> list[list[Transfer]]:
+def _plan(
+    loans: list[dict[str, Any]], wallet: str, payments: int = PAYMENTS
+) -> list[list[Transfer]]:
     """The transactions to submit: every payment a distinct amount, loans spread evenly."""
     txs: list[list[Transfer]] = []
     n = 0
@@ -98,14 +101,14 @@ def _plan(loans: list[dict[str, Any]], wallet: str) -> list[list[Transfer]]:
         n += 1
         return Decimal("1.00") + Decimal(n) / 100  # 1.01 … 21.00: no loan gets paid off
 
-    for start in range(0, PAYMENTS // 2, MUXED_PER_TX):
+    for start in range(0, payments // 2, MUXED_PER_TX):
         txs.append(
             [
                 Transfer(loans[(start + i) % len(loans)]["muxed"], amount())
                 for i in range(MUXED_PER_TX)
             ]
         )
-    for t in range((PAYMENTS // 2) // MEMO_PER_TX):
+    for t in range((payments // 2) // MEMO_PER_TX):
         loan = loans[t % len(loans)]
         txs.append([Transfer(wallet, amount(), loan["memo"]) for _ in range(MEMO_PER_TX)])
     return txs
@@ -163,10 +166,13 @@ def test_follower_killed_at_random_moments_applies_each_repayment_once(
             for s in senders:
                 s.join()
             assert not errors, errors
-            deadline = time.monotonic() + 300
+            # A shared, busy machine can be slow: the test fails when progress stops.
+            progress, moved_at = -1, time.monotonic()
             while (st := _credit(env, "status"))["repayments"] < PAYMENTS:
-                assert time.monotonic() < deadline, (
-                    f"only {st['repayments']} applied: {st['reviews']}"
+                if st["repayments"] != progress:
+                    progress, moved_at = st["repayments"], time.monotonic()
+                assert time.monotonic() - moved_at < STALL_SECONDS, (
+                    f"stuck at {st['repayments']} applied: {st['reviews']}"
                 )
                 for name, proc in followers.procs.items():
                     assert proc.poll() is None, (tmp_path / f"{name}.log").read_text()[-3000:]

@@ -27,6 +27,8 @@ from sozu.stellar.horizon import READ_ERRORS
 
 S = PaymentReview.Status
 CENT = Decimal("0.01")
+#: Asking the local network for its USDC issuer (when none is configured) may fail.
+LOOKUP_ERRORS: tuple[type[Exception], ...] = (network.NetworkError, *READ_ERRORS)
 
 
 def _locked_pending(review: PaymentReview) -> PaymentReview:
@@ -57,7 +59,7 @@ def _resolve(locked: PaymentReview, status: str, actor: str, data: dict[str, obj
 def _check_usdc(review: PaymentReview) -> None:
     try:
         usdc = network.usdc_asset()
-    except (network.NetworkError, *READ_ERRORS) as exc:
+    except LOOKUP_ERRORS as exc:
         raise SozuError("network_unavailable", detail=type(exc).__name__) from exc
     if (review.asset_code, review.asset_issuer) != (usdc.code, usdc.issuer):
         raise SozuError("review_not_usdc", asset=review.asset_code)
