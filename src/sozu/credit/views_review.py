@@ -23,7 +23,6 @@ from sozu.credit.models import PaymentReview
 from sozu.credit.selectors import (
     loan_find,
     payment_follower_state,
-    payment_review_get,
     payment_review_list,
 )
 from sozu.credit.services.loans import ExchangeRate
@@ -32,7 +31,13 @@ from sozu.credit.services.review import (
     payment_review_dismiss,
     payment_review_return,
 )
-from sozu.orgs.permissions import Action, can, current_organization, org_member_required
+from sozu.orgs.permissions import (
+    Action,
+    can,
+    current_organization,
+    get_for_org_or_404,
+    org_member_required,
+)
 
 S = PaymentReview.Status
 
@@ -75,7 +80,7 @@ def _rate(request: HttpRequest) -> ExchangeRate | None:
 @require_POST
 def review_assign(request: HttpRequest, review_id: int) -> HttpResponse:
     org_id = current_organization(request).pk
-    review = payment_review_get(organization_id=org_id, review_id=review_id)
+    review = get_for_org_or_404(PaymentReview, request, pk=review_id)
     try:
         loan = loan_find(organization_id=org_id, text=request.POST.get("loan", ""))
         payment_review_assign(
@@ -95,8 +100,7 @@ def review_assign(request: HttpRequest, review_id: int) -> HttpResponse:
 @org_member_required(Action.RETURN_PAYMENT)
 @require_POST
 def review_return(request: HttpRequest, review_id: int) -> HttpResponse:
-    org_id = current_organization(request).pk
-    review = payment_review_get(organization_id=org_id, review_id=review_id)
+    review = get_for_org_or_404(PaymentReview, request, pk=review_id)
     try:
         payment_review_return(
             review=review, actor=web_actor(request), note=request.POST.get("note", "")
@@ -111,8 +115,7 @@ def review_return(request: HttpRequest, review_id: int) -> HttpResponse:
 @org_member_required(Action.ASSIGN_PAYMENT)
 @require_POST
 def review_dismiss(request: HttpRequest, review_id: int) -> HttpResponse:
-    org_id = current_organization(request).pk
-    review = payment_review_get(organization_id=org_id, review_id=review_id)
+    review = get_for_org_or_404(PaymentReview, request, pk=review_id)
     try:
         payment_review_dismiss(
             review=review, actor=web_actor(request), note=request.POST.get("note", "")

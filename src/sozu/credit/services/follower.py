@@ -3,12 +3,12 @@
 The rules that make every on-chain payment count once, across restarts, kills and several
 followers (each function below serves one of them):
 
-1. Horizon is read outside any database transaction. A page of payments is applied in ONE
-   transaction that first locks the organization's PaymentFollower row and checks that its
-   cursor is still where the page was read from; if another follower moved it meanwhile, the
-   page is dropped and read again from the new cursor.
-2. The cursor moves to the page's last paging token in that same transaction: the repayments
-   and review items of a page commit together with the cursor after them, or not at all. A
+1. Horizon is read outside any database transaction. A page of payments is applied in chunks,
+   each in ONE transaction that first locks the organization's PaymentFollower row and checks
+   that its cursor is still where the chunk starts; if another follower moved it meanwhile,
+   the rest of the page is dropped and read again from the new cursor.
+2. The cursor moves to the chunk's last paging token in that same transaction: the repayments
+   and review items of a chunk commit together with the cursor after them, or not at all. A
    follower killed at any moment leaves both or neither.
 3. A payment becomes at most one Repayment and at most one PaymentReview: unique constraints
    on (organization, operation_id) refuse a second one even if rules 1 and 2 were broken.
@@ -47,6 +47,8 @@ R = PaymentReview.Reason
 PAYMENT_KINDS = frozenset({"payment", "path_payment_strict_receive", "path_payment_strict_send"})
 LEASE = timedelta(seconds=30)
 PAGE_SIZE = 200
+#: Payments committed per transaction (with the cursor after them).
+CHUNK = 25
 CENT = Decimal("0.01")
 
 
@@ -136,22 +138,32 @@ def payments_apply(
     usdc: Asset,
     actor: str,
 ) -> PageResult:
-    """Apply payments read after the cursor `after`, and move the cursor past them."""
+    """Apply payments read after the cursor `after`, and move the cursor past them.
+
+    A page is committed in chunks of CHUNK payments, each chunk in one transaction with the
+    cursor after it (rules 1 and 2 hold per chunk): a follower killed mid-page loses at most
+    one chunk's work, and the row lock is held briefly."""
     applied = queued = skipped = 0
-    with transaction.atomic():
-        row = PaymentFollower.objects.select_for_update().get(organization=organization)
-        if row.cursor != after:
-            return PageResult(read=len(payments), stale=True)
-        loans = _loans_named(organization, payments)
-        for payment in payments:
-            outcome = _apply_one(organization, payment, usdc, loans, actor)
-            applied += outcome == "applied"
-            queued += outcome == "queued"
-            skipped += outcome == "skipped"
-        row.cursor = payments[-1].paging_token
-        row.applied += applied
-        row.queued += queued
-        row.save(update_fields=["cursor", "applied", "queued", "updated_at"])
+    expected = after
+    for start in range(0, len(payments), CHUNK):
+        chunk = payments[start : start + CHUNK]
+        with transaction.atomic():
+            row = PaymentFollower.objects.select_for_update().get(organization=organization)
+            if row.cursor != expected:
+                return PageResult(read=len(payments), applied=applied, queued=queued, stale=True)
+            loans = _loans_named(organization, chunk)
+            chunk_applied = chunk_queued = 0
+            for payment in chunk:
+                outcome = _apply_one(organization, payment, usdc, loans, actor)
+                chunk_applied += outcome == "applied"
+                chunk_queued += outcome == "queued"
+                skipped += outcome == "skipped"
+            row.cursor = expected = chunk[-1].paging_token
+            row.applied += chunk_applied
+            row.queued += chunk_queued
+            row.save(update_fields=["cursor", "applied", "queued", "updated_at"])
+        applied += chunk_applied
+        queued += chunk_queued
     return PageResult(read=len(payments), applied=applied, queued=queued, skipped=skipped)
 
 

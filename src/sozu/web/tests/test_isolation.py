@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -85,7 +86,7 @@ def a_payment_review(o: Organization) -> int:
 
     return PaymentReview.objects.create(
         organization=o,
-        operation_id=f"9{o.pk}",
+        operation_id=str(uuid.uuid4().int)[:19],
         tx_hash="cd" * 32,
         source=Keypair.random().public_key,
         memo=A_MARKER,

@@ -3,8 +3,10 @@ and `sozu credit follow` (repayments on chain)."""
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
+import signal
 import time
 from types import FrameType
 from typing import Any
@@ -178,6 +180,9 @@ class Command(SozuCommand):
 
     def _follow(self, options: dict[str, Any]) -> None:
         from sozu.credit.follower import Follower
+
+        # `kill -USR1 <pid>` prints where every thread is (a follower that seems stuck).
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
         follower = Follower(
             options["name"] or process_name("follower"), poll_seconds=options["poll"]
