@@ -20,11 +20,12 @@ PREFIX = "SZ-"
 MIN_DIGITS = 5
 _BASE = len(ALPHABET)
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SHAPE = re.compile(rf"^SZ-?([0-9A-Z]{{{MIN_DIGITS + 1},13}})$")
+_SHAPE = re.compile(rf"^SZ-?([0-9A-Z]{{{MIN_DIGITS + 1},14}})$")
 
 
 def _check_symbol(body: str) -> str:
-    """Luhn mod N over the alphabet: catches every single-symbol error and most swaps."""
+    """Luhn mod N over the alphabet: catches every single-symbol error and every swap of two
+    neighbouring symbols but 0 and Z."""
     factor, total = 2, 0
     for symbol in reversed(body):
         addend = factor * ALPHABET.index(symbol)
