@@ -3,10 +3,10 @@
 - The muxed address (M…) is the organization's wallet (G…) with the loan's id as the muxed id:
   any Stellar wallet can pay it, and Horizon reports the id back as `to_muxed_id`.
 - The reference (e.g. ``SZ-0000RF`` for loan 24) is the loan's id in Crockford's base 32
-  (no I, L, O, U), at least five symbols, and one check symbol (Luhn mod 32): a mistyped or
-  swapped symbol makes it invalid instead of pointing at another loan. It is unique because
-  the id is, and fits a text memo (28 bytes). Reading forgives case, spaces, a missing hyphen
-  and the usual look-alikes (O for 0, I and L for 1).
+  (no I, L, O, U), at least five symbols, and one check symbol (Luhn mod 32): a mistyped
+  symbol, or two neighbours swapped (but 0 and Z), makes it invalid instead of naming another
+  loan. It is unique because the id is, and fits a text memo (28 bytes). Reading forgives
+  case, spaces, a missing hyphen and the usual look-alikes (O for 0, I and L for 1).
 """
 
 from __future__ import annotations
