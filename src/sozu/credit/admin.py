@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from sozu.core.admin import ReadOnlyAdmin
-from sozu.credit.models import Cuota, Loan, LoanProduct, Repayment
+from sozu.credit.models import (
+    Cuota,
+    Loan,
+    LoanProduct,
+    PaymentFollower,
+    PaymentReview,
+    Repayment,
+)
 
 
 @admin.register(LoanProduct)
@@ -30,3 +37,15 @@ class CuotaAdmin(ReadOnlyAdmin):
 class RepaymentAdmin(ReadOnlyAdmin):
     list_display = ("loan", "kind", "amount", "received_on", "method", "reference", "created_by")
     list_filter = ("kind", "method", "organization")
+
+
+@admin.register(PaymentFollower)
+class PaymentFollowerAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "cursor", "lease_owner", "lease_until", "applied", "queued")
+
+
+@admin.register(PaymentReview)
+class PaymentReviewAdmin(ReadOnlyAdmin):
+    list_display = ("operation_id", "organization", "amount", "asset_code", "reason", "status")
+    list_filter = ("status", "reason", "organization")
+    search_fields = ("operation_id", "tx_hash", "source", "memo")
