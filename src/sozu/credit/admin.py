@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from sozu.core.admin import ReadOnlyAdmin
-from sozu.credit.models import Cuota, Loan, LoanProduct, Repayment
+from sozu.credit.models import (
+    Cuota,
+    Loan,
+    LoanProduct,
+    PaymentFollower,
+    PaymentReview,
+    Repayment,
+)
 
 
 @admin.register(LoanProduct)
@@ -34,3 +41,15 @@ class RepaymentAdmin(ReadOnlyAdmin):
 
 # Borrowers (reminders, solidarity groups, renewal): their own module.
 from sozu.credit import admin_borrowers  # noqa: E402,F401
+
+
+@admin.register(PaymentFollower)
+class PaymentFollowerAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "cursor", "lease_owner", "lease_until", "applied", "queued")
+
+
+@admin.register(PaymentReview)
+class PaymentReviewAdmin(ReadOnlyAdmin):
+    list_display = ("operation_id", "organization", "amount", "asset_code", "reason", "status")
+    list_filter = ("status", "reason", "organization")
+    search_fields = ("operation_id", "tx_hash", "source", "memo")

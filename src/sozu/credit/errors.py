@@ -100,6 +100,23 @@ CREDIT_MESSAGES: dict[str, tuple[Promise, int]] = {
     "repayment_in_future": (_("The date it was received cannot be later than today."), 400),
     "repayment_method_invalid": (_("Manual repayments are cash or bank transfer."), 400),
     "repayment_reversal_reason_missing": (_("Say why the repayment is reversed."), 400),
+    "review_not_pending": (
+        _("This payment was already resolved (%(status)s): nothing was changed."),
+        409,
+    ),
+    "review_not_usdc": (
+        _("Only USDC payments can be assigned or returned; this one is %(asset)s."),
+        409,
+    ),
+    "review_already_applied": (
+        _("This payment was already recorded as a repayment: nothing was changed."),
+        409,
+    ),
+    "review_note_missing": (_("Say why this payment is not a repayment."), 400),
+    "review_loan_not_found": (
+        _("No loan of this organization has the reference or number “%(value)s”."),
+        404,
+    ),
 }
 
 MESSAGES.update(CREDIT_MESSAGES)

@@ -173,6 +173,13 @@ class Loan(models.Model):
         """A short reference for memos and receipts."""
         return f"SOZU-{self.pk}"
 
+    @property
+    def payment_reference(self) -> str:
+        """What she writes as the memo when she pays: ``SZ-`` and a check-digited code."""
+        from sozu.credit.references import loan_reference
+
+        return loan_reference(self.pk)
+
 
 class Cuota(models.Model):
     """One row of a loan's schedule, computed by the simulator when the loan is paid out."""
@@ -314,12 +321,112 @@ __all__ = [
     "LoanFollowUp",
     "LoanProduct",
     "LoanState",
+    "PaymentFollower",
+    "PaymentReview",
     "PortfolioFlow",
     "ReminderMessage",
     "ReminderOptOut",
     "ReminderPolicy",
     "RenewalRule",
     "Repayment",
+    "ScheduleChange",
     "SolidarityGroup",
     "System",
 ]
+
+
+class PaymentFollower(models.Model):
+    """Where the follower of one organization's incoming payments stands: the Horizon cursor.
+
+    The cursor moves only in the transaction that applies the payments before it, so what was
+    applied and where to go on can never disagree. The lease keeps two followers from reading
+    the same pages; exactly-once does not depend on it (the cursor is checked under the row lock).
+    """
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="payment_follower"
+    )
+    #: The paging token of the last payment handled; empty = from the wallet's first payment.
+    cursor = models.CharField(max_length=40, blank=True)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    #: Counters for the page and the metrics: repayments recorded, payments sent to review.
+    applied = models.PositiveBigIntegerField(default=0)
+    queued = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"follower of org {self.organization_id} at {self.cursor or 'start'}"
+
+
+class PaymentReview(models.Model):
+    """An incoming payment the follower could not apply: staff assign, return or dismiss it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To review")
+        ASSIGNED = "assigned", _("Assigned to a loan")
+        RETURNED = "returned", _("Returned")
+        DISMISSED = "dismissed", _("Not a repayment")
+
+    class Reason(models.TextChoices):
+        NO_REFERENCE = "no_reference", _("No memo and no loan address")
+        UNKNOWN_REFERENCE = "unknown_reference", _("The memo names no loan of ours")
+        UNKNOWN_MUXED_ID = "unknown_muxed_id", _("Paid to a loan address that is not ours")
+        AMBIGUOUS = "ambiguous", _("The address and the memo name different loans")
+        WRONG_ASSET = "wrong_asset", _("Not USDC of the configured issuer")
+        LOAN_NOT_ACTIVE = "loan_not_active", _("The loan is not active")
+        AMOUNT_PRECISION = "amount_precision", _("The amount has more than 2 decimals")
+        EXCHANGE_RATE_NEEDED = "exchange_rate_needed", _("The loan is in ARS: a rate is needed")
+        REFUSED = "refused", _("The repayment was refused")
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="payment_reviews"
+    )
+    #: Horizon's operation id (also its paging token).
+    operation_id = models.CharField(max_length=40)
+    tx_hash = models.CharField(max_length=64)
+    #: Who paid (the G address; a refund goes back there).
+    source = models.CharField(max_length=56)
+    to_muxed_id = models.CharField(max_length=20, blank=True)
+    memo = models.CharField(max_length=64, blank=True)
+    memo_type = models.CharField(max_length=10, blank=True)
+    #: "XLM" for lumens.
+    asset_code = models.CharField(max_length=12)
+    asset_issuer = models.CharField(max_length=56, blank=True)
+    amount = MoneyField()
+    received_at = models.DateTimeField()
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    #: What the refusal said (an error code) when reason is "refused".
+    detail = models.CharField(max_length=200, blank=True)
+    #: The loan the payment seemed to name, if any (e.g. one that is not active).
+    loan = models.ForeignKey(
+        Loan, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_reviews"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    repayment = models.OneToOneField(
+        Repayment, null=True, blank=True, on_delete=models.PROTECT, related_name="review"
+    )
+    refund_payout = models.OneToOneField(
+        "disbursements.Payout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_review",
+    )
+    resolved_by = models.CharField(max_length=120, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "operation_id"], name="one_review_per_operation"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="review_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.operation_id} to review ({self.status})"

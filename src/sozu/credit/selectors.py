@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from stellar_sdk.memo import TextMemo
+from stellar_sdk.sep.stellar_uri import PayStellarUri
 
 from sozu.credit.allocation import CuotaDue, Payment, Position, allocate
 from sozu.credit.errors import SozuError
-from sozu.credit.models import Loan, LoanProduct, Repayment
+from sozu.credit.models import Loan, LoanProduct, PaymentFollower, PaymentReview, Repayment
+from sozu.credit.references import loan_id_from_reference, loan_muxed_address
+from sozu.stellar.network import usdc_asset
 
 
 def loan_get(*, organization_id: int, loan_id: int) -> Loan:
@@ -68,3 +74,78 @@ def loan_position(*, loan: Loan, as_of: dt.date | None = None) -> Position:
         iva=loan.iva,
         grace_days=loan.grace_days,
     )
+
+
+@dataclass(frozen=True)
+class PaymentInstructions:
+    """How she pays this loan from any Stellar wallet: either the muxed address, or the
+    organization's wallet with the memo; `uri` is a SEP-7 request carrying both."""
+
+    muxed_address: str
+    wallet: str
+    memo: str
+    asset_code: str
+    asset_issuer: str
+    amount: Decimal | None
+    uri: str
+
+
+def loan_payment_instructions(*, loan: Loan, amount: Decimal | None = None) -> PaymentInstructions:
+    """The loan's muxed address, its memo reference and a `web+stellar:pay` URI (unsigned;
+    the wallet signs the requests it shows) for `amount` USDC, or any amount when None."""
+    wallet = loan.organization.wallet_public_key
+    muxed = loan_muxed_address(wallet, loan.pk)
+    usdc = usdc_asset()
+    uri = PayStellarUri(
+        destination=muxed,
+        amount=amount,
+        asset=usdc,
+        memo=TextMemo(loan.payment_reference),
+        network_passphrase=None,
+    ).to_uri()
+    return PaymentInstructions(
+        muxed_address=muxed,
+        wallet=wallet,
+        memo=loan.payment_reference,
+        asset_code=usdc.code,
+        asset_issuer=usdc.issuer or "",
+        amount=amount,
+        uri=uri,
+    )
+
+
+def loan_find(*, organization_id: int, text: str) -> Loan:
+    """The organization's loan named by a payment reference (SZ-…) or its number."""
+    cleaned = (text or "").strip().lstrip("#")
+    loan_id = int(cleaned) if cleaned.isdigit() else loan_id_from_reference(cleaned)
+    loan = (
+        Loan.objects.filter(organization_id=organization_id, pk=loan_id).first()
+        if loan_id is not None and loan_id < 2**63
+        else None
+    )
+    if loan is None:
+        raise SozuError("review_loan_not_found", value=text)
+    return loan
+
+
+def payment_review_list(
+    *, organization_id: int, status: str = PaymentReview.Status.PENDING, limit: int = 200
+) -> list[PaymentReview]:
+    reviews = PaymentReview.objects.filter(organization_id=organization_id).select_related(
+        "loan", "loan__beneficiary", "refund_payout"
+    )
+    if status:
+        reviews = reviews.filter(status=status)
+    return list(reviews[:limit])
+
+
+def payment_review_get(*, organization_id: int, review_id: int) -> PaymentReview:
+    """The organization's review item; another organization's id is not found (404)."""
+    review = PaymentReview.objects.filter(organization_id=organization_id, pk=review_id).first()
+    if review is None:
+        raise SozuError("not_found")
+    return review
+
+
+def payment_follower_state(*, organization_id: int) -> PaymentFollower | None:
+    return PaymentFollower.objects.filter(organization_id=organization_id).first()

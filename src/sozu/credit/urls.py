@@ -10,6 +10,7 @@ from sozu.credit import (
     views_ranking,
     views_reminders,
     views_reports,
+    views_review,
 )
 
 app_name = "credit"
@@ -122,4 +123,20 @@ urlpatterns += [
         name="report_disbursements",
     ),
     path("creditos/reportes/estado-de-cuenta/", views_reports.statement, name="report_statement"),
+    path("creditos/a-revisar/", views_review.review_list, name="review"),
+    path(
+        "creditos/a-revisar/<int:review_id>/asignar/",
+        views_review.review_assign,
+        name="review_assign",
+    ),
+    path(
+        "creditos/a-revisar/<int:review_id>/devolver/",
+        views_review.review_return,
+        name="review_return",
+    ),
+    path(
+        "creditos/a-revisar/<int:review_id>/descartar/",
+        views_review.review_dismiss,
+        name="review_dismiss",
+    ),
 ]

@@ -73,6 +73,9 @@ class Action(StrEnum):
     MANAGE_GROUPS = "manage_groups"  # solidarity groups: create them, grant their loans
     FOLLOW_UP_LOAN = "follow_up_loan"  # log calls, visits and promises to pay on a late loan
     MANAGE_CREDIT_RULES = "manage_credit_rules"  # reminder policies, opt-outs, renewal rules
+    # credit (issue 12): the payments on chain that name no loan (review queue)
+    ASSIGN_PAYMENT = "assign_payment"  # to a loan, or mark it as no repayment
+    RETURN_PAYMENT = "return_payment"  # send it back (a refund payout)
 
 
 _ALL = frozenset(Role)
@@ -103,6 +106,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
     Action.FOLLOW_UP_LOAN: frozenset({Role.OPERATOR, Role.APPROVER}),
     Action.MANAGE_CREDIT_RULES: frozenset({Role.OWNER, Role.OPERATOR}),
+    Action.ASSIGN_PAYMENT: frozenset({Role.OPERATOR}),
+    Action.RETURN_PAYMENT: frozenset({Role.OPERATOR}),
 }
 
 #: Actions that move money: a member without a second factor cannot perform them.
@@ -113,6 +118,7 @@ SECOND_FACTOR_ACTIONS: frozenset[Action] = frozenset(
         Action.SEND_PAYOUT,
         Action.APPROVE_LOAN,
         Action.WRITE_OFF,
+        Action.RETURN_PAYMENT,
     }
 )
 #: Actions that need a second factor given within SOZU_STEP_UP_SECONDS (step-up).

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +69,29 @@ class AccountPayment:
     asset_code: str  # "XLM" for the native asset
     tx_hash: str
     successful: bool
+
+
+@dataclass(frozen=True)
+class IncomingPayment:
+    """A payment operation in an account's history, oldest first, with its transaction's memo.
+
+    `to_muxed_id` is the muxed id when it was paid to an M… address ("" otherwise); `amount`
+    is what the destination received (a path payment's destination amount).
+    """
+
+    id: str
+    paging_token: str
+    kind: str
+    source: str
+    to: str
+    to_muxed_id: str
+    asset_code: str  # "XLM" for the native asset
+    asset_issuer: str
+    amount: Decimal
+    tx_hash: str
+    created_at: datetime
+    memo: str
+    memo_type: str
 
 
 @dataclass(frozen=True)
@@ -149,6 +173,26 @@ def verdict_for(tx_code: str, op_codes: tuple[str, ...]) -> Verdict:
     if Verdict.PAUSE in verdicts:
         return Verdict.PAUSE
     return Verdict.LINE_FAILED
+
+
+def _incoming(r: dict[str, Any]) -> IncomingPayment:
+    native = r.get("asset_type") == "native" or r.get("type") in ("create_account", "account_merge")
+    tx = r.get("transaction") or {}
+    return IncomingPayment(
+        id=str(r["id"]),
+        paging_token=str(r.get("paging_token") or r["id"]),
+        kind=str(r.get("type", "")),
+        source=str(r.get("from") or r.get("funder") or r.get("source_account", "")),
+        to=str(r.get("to") or r.get("account") or r.get("into") or ""),
+        to_muxed_id=str(r.get("to_muxed_id") or ""),
+        asset_code="XLM" if native else str(r.get("asset_code", "")),
+        asset_issuer="" if native else str(r.get("asset_issuer", "")),
+        amount=Decimal(str(r.get("amount") or r.get("starting_balance") or "0")),
+        tx_hash=str(r.get("transaction_hash", "")),
+        created_at=datetime.fromisoformat(str(r["created_at"]).replace("Z", "+00:00")),
+        memo=str(tx.get("memo") or ""),
+        memo_type=str(tx.get("memo_type") or "none"),
+    )
 
 
 class NetworkTrouble(Exception):
@@ -293,6 +337,29 @@ class HorizonClient:
                 )
             )
         return payments
+
+    def payments_after(
+        self, address: str, *, cursor: str = "", limit: int = 200
+    ) -> list[IncomingPayment]:
+        """The account's successful payments after `cursor` (a paging token; "" = from its
+        first), oldest first, each with its transaction's memo; empty if it does not exist."""
+
+        def fetch() -> dict[str, Any]:
+            builder = (
+                self.server.payments()
+                .for_account(address)
+                .order(desc=False)
+                .limit(limit)
+                .join("transactions")
+            )
+            if cursor:
+                builder = builder.cursor(cursor)
+            return builder.call()
+
+        data = self._timed("account_payments", fetch)
+        if data is None:
+            return []
+        return [_incoming(r) for r in data.get("_embedded", {}).get("records", [])]
 
     def fee_stats(self) -> FeeStats:
         data = self._timed("fee_stats", lambda: self.server.fee_stats().call())

@@ -42,8 +42,13 @@ def repayment_record(
     reference: str,
     actor: str,
     exchange_rate: ExchangeRate | None = None,
+    operation_id: str = "",
 ) -> Repayment:
-    """Record money she paid (cash, transfer or on chain) on an active loan."""
+    """Record money she paid (cash, transfer or on chain) on an active loan.
+
+    On-chain repayments carry Horizon's `operation_id`: a second row for the same operation
+    of the same organization is refused by the database (IntegrityError), never recorded.
+    """
     value = _decimal(amount, "repayment_amount_invalid")
     if value <= 0 or value != value.quantize(CENT):
         raise SozuError("repayment_amount_invalid", value=amount)
@@ -80,6 +85,7 @@ def repayment_record(
             received_on=day,
             method=method,
             reference=reference,
+            operation_id=operation_id,
             created_by=actor,
             **rate_fields,
         )
@@ -96,6 +102,7 @@ def repayment_record(
                     "received_on": day.isoformat(),
                     "method": method,
                     "reference": reference,
+                    **({"operation_id": operation_id} if operation_id else {}),
                 },
             ),
         )

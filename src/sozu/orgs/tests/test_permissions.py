@@ -48,6 +48,8 @@ EXPECTED: dict[str, set[str]] = {
     "manage_groups": {OPE},
     "follow_up_loan": {OPE, APP},
     "manage_credit_rules": {OWN, OPE},
+    "assign_payment": {OPE},
+    "return_payment": {OPE},
 }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -84,6 +85,28 @@ def a_webhook_endpoint(o: Organization) -> int:
     ).pk
 
 
+def a_payment_review(o: Organization) -> int:
+    """A payment on chain waiting for review, with A's marker in its memo."""
+    from django.utils import timezone
+    from stellar_sdk import Keypair
+
+    from sozu.credit.models import PaymentReview
+
+    return PaymentReview.objects.create(
+        organization=o,
+        operation_id=str(uuid.uuid4().int)[:19],
+        tx_hash="cd" * 32,
+        source=Keypair.random().public_key,
+        memo=A_MARKER,
+        memo_type="text",
+        asset_code="USDC",
+        asset_issuer=Keypair.random().public_key,
+        amount=Decimal("9"),
+        received_at=timezone.now(),
+        reason=PaymentReview.Reason.UNKNOWN_REFERENCE,
+    ).pk
+
+
 def an_audit_event(o: Organization) -> int:
     entry = Entry("user:1", "secret.thing", "batch", 1, {"note": A_MARKER})
     return audit_record(organization_id=o.pk, entry=entry).pk
@@ -133,6 +156,7 @@ ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "webhook_id": a_webhook_endpoint,
     "event_id": an_audit_event,
     "product_id": lambda o: LoanProductFactory.create(organization=o).pk,
+    "review_id": a_payment_review,
     "loan_id": lambda o: draft_loan(product=LoanProductFactory.create(organization=o)).pk,
     "invitation_id": lambda o: (
         invitation_create(beneficiary=a_beneficiary(o), actor="test").invitation.pk

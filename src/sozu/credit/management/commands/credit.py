@@ -1,9 +1,14 @@
-"""`sozu credit simulate …` (a loan's schedule and rates) and `sozu credit sync` (disbursements)."""
+"""`sozu credit simulate …` (a loan's schedule and rates), `sozu credit sync` (disbursements)
+and `sozu credit follow` (repayments on chain)."""
 
 from __future__ import annotations
 
+import faulthandler
 import json
+import logging
+import signal
 import time
+from types import FrameType
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -21,7 +26,9 @@ from sozu.credit.simulator import (
     simulate,
 )
 from sozu.formatting import format_ars, format_usdc
-from sozu.orgs.management.base import SozuCommand, process_name, table
+from sozu.orgs.management.base import SozuCommand, process_name, stop_on_signals, table
+
+log = logging.getLogger("sozu.credit.follower")
 
 FREQUENCY_ES = {"weekly": "semanal", "biweekly": "quincenal", "monthly": "mensual"}
 SYSTEM_ES = {"french": "francés", "german": "alemán", "flat": "tasa plana (flat)"}
@@ -30,7 +37,8 @@ SYSTEM_ES = {"french": "francés", "german": "alemán", "flat": "tasa plana (fla
 class Command(SozuCommand):
     help = (
         "Credit tools: `sozu credit simulate` (a loan's schedule and rates) and "
-        "`sozu credit sync` (activate loans whose payout was paid); each has --help."
+        "`sozu credit sync` (activate loans whose payout was paid), `sozu credit follow` "
+        "(apply repayments paid on chain); each has --help."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -139,12 +147,39 @@ class Command(SozuCommand):
         )
         refresh.add_argument("--org", metavar="SLUG", help="only this organization's loans")
 
+        follow = sub.add_parser(
+            "follow",
+            help="apply repayments paid on chain to the loans (runs until SIGTERM or Ctrl-C)",
+            description=(
+                "Read each lending organization's incoming wallet payments from Horizon with a "
+                "cursor stored in the database and apply each once, matched to its loan by the "
+                "muxed address or the memo reference; the rest goes to the review queue. "
+                "Several followers may run at once (PostgreSQL)."
+            ),
+        )
+        follow.add_argument(
+            "--name", default="", help="unique per running follower (default: HOST-PID)"
+        )
+        follow.add_argument(
+            "--until-idle", action="store_true", help="exit once every wallet is caught up"
+        )
+        follow.add_argument(
+            "--poll",
+            type=float,
+            default=1.0,
+            metavar="SECONDS",
+            help="pause between two reads once caught up (default 1)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "remind":
             handle_remind(self, options)
             return
         if options["action"] == "refresh":
             self.refresh(options)
+            return
+        if options["action"] == "follow":
+            self._follow(options)
             return
         if options["action"] == "sync":
             actor = f"worker:{process_name('credit')}"
@@ -194,6 +229,33 @@ class Command(SozuCommand):
             flows = portfolio_flows_rebuild(organization_id=organization_id)
             self.say(f"{flows} fila(s) de flujos diarios reconstruidas")
         self.say(f"{written} préstamo(s) recalculados en {time.monotonic() - started:.1f} s")
+
+    def _follow(self, options: dict[str, Any]) -> None:
+        from sozu.credit.follower import Follower
+
+        # `kill -USR1 <pid>` prints where every thread is (a follower that seems stuck).
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+        follower = Follower(
+            options["name"] or process_name("follower"), poll_seconds=options["poll"]
+        )
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            follower.stop_event.set()
+
+        log.info("follower started", extra={"follower": follower.name})
+        with stop_on_signals(on_signal):
+            follower.run(until_idle=options["until_idle"])
+        log.info(
+            "follower stopped",
+            extra={
+                "follower": follower.name,
+                "applied": follower.applied,
+                "queued": follower.queued,
+            },
+        )
+        if options["until_idle"]:
+            self.say(f"{follower.applied} pago(s) aplicados, {follower.queued} a revisar")
 
 
 def spanish_table(result: Simulation, currency: str) -> str:

@@ -1,7 +1,8 @@
 """`sozu start`: the whole platform on one machine, with the embedded defaults.
 
-The local network, the worker and the web server run as child processes; the database is
-migrated and a demo organization is made on the first start. Ctrl-C or SIGTERM stops them all.
+The local network, the payment worker, the repayment follower and the web server run as child
+processes; the database is migrated and a demo organization is made on the first start. Ctrl-C
+or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -147,6 +148,12 @@ class Command(SozuCommand):
                     "worker",
                     sozu_argv("worker", "--name", f"start-{socket.gethostname()}"),
                     stop_timeout=WORKER_STOP_TIMEOUT,
+                )
+                # Repayments paid on chain to the loans (its state is in the database too).
+                children.spawn(
+                    "credit-follower",
+                    sozu_argv("credit", "follow", "--name", f"start-{socket.gethostname()}"),
+                    stop_timeout=15,
                 )
                 host, port = options["host"], options["port"]
                 web = children.spawn(
