@@ -1,0 +1,72 @@
+// Pagar: to a G/M address or a SEP-7 URI; what will be signed is shown first; she signs here and
+// Sozu wraps it in a fee bump (/wallet/api/transactions).
+
+import { api } from "./lib/api.js";
+import { localKeypair } from "./lib/keys.js";
+import { formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
+import { PAY_ERRORS, buildPayment, config, parsePayment, sep10Token } from "./lib/stellar.js";
+
+const $ = (id) => document.getElementById(id);
+let pending = null;
+
+function problem(text) {
+  show($("pay-error"), text);
+}
+
+function review(ev) {
+  ev.preventDefault();
+  $("pay-error").hidden = true;
+  $("pay-done").hidden = true;
+  try {
+    const parsed = parsePayment(config(), $("pay-to").value);
+    const amount = (parsed.amount || $("pay-amount").value.trim()).replace(",", ".");
+    if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) throw new Error("El monto no es válido.");
+    const memo = parsed.memo || $("pay-memo").value.trim();
+    pending = { ...parsed, amount, memo };
+    $("review-destination").textContent = pending.destination;
+    $("review-amount").textContent = `${formatUsdc(amount)} USDC`;
+    $("review-memo").textContent = memo || "(sin memo)";
+    $("pay-review").hidden = false;
+  } catch (err) {
+    pending = null;
+    $("pay-review").hidden = true;
+    problem(err.message);
+  }
+}
+
+async function confirm() {
+  if (!pending) return;
+  const button = $("pay-confirm");
+  button.disabled = true;
+  try {
+    const cfg = config();
+    const keypair = await localKeypair();
+    const tx = await buildPayment(cfg, keypair, pending);
+    const token = await sep10Token(cfg, keypair);
+    const result = await api("POST", "/wallet/api/transactions", { transaction: tx.toXDR() }, { token });
+    $("pay-review").hidden = true;
+    show($("pay-done"), `Pago enviado. Código: ${result.hash.slice(0, 12)}…`);
+    pending = null;
+  } catch (err) {
+    problem(PAY_ERRORS[err.code] || err.message || "No se pudo enviar el pago.");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function main() {
+  registerServiceWorker();
+  const wallet = await requireWallet();
+  if (!wallet) return;
+  $("pay-form").addEventListener("submit", review);
+  $("pay-confirm").addEventListener("click", confirm);
+  $("pay-cancel").addEventListener("click", () => {
+    pending = null;
+    $("pay-review").hidden = true;
+  });
+  const fromUri = new URLSearchParams(window.location.search).get("uri");
+  if (fromUri) $("pay-to").value = fromUri;
+  document.body.dataset.walletReady = "1";
+}
+
+main();

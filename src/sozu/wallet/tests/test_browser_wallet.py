@@ -1,0 +1,386 @@
+"""The wallet in real Chromium with a CDP virtual authenticator (passkeys with or without PRF).
+
+Sign-up makes a passkey and a Stellar key in the browser: tier A (PRF and backup eligible)
+stores only a ciphertext on the server, tier B keeps the key on the device. A fresh browser
+context with the same passkey restores the same address from the ciphertext. Every request the
+browser sends is recorded: none carries the secret, the PRF output or the wrapping key.
+Set SOZU_SCREENSHOT_DIR (e.g. docs/screenshots) to also write each page at 360 px.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect, sync_playwright
+from stellar_sdk import Keypair
+
+from sozu.wallet.models import WalletCredential, WalletKeyBlob, WalletUser
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(settings.NODE_MODULES_DIR) / "axe-core" / "axe.min.js"
+PHONE = {"width": 360, "height": 740}
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not finders.find("wallet/build/saldo.js"),
+        reason="the wallet's bundle is not built (npm run build:wallet, run by bin/setup)",
+    ),
+]
+
+
+@pytest.fixture
+def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM)
+        yield b
+        b.close()
+
+
+class Phone:
+    """A browser context (a phone) with a virtual platform authenticator and a request log."""
+
+    def __init__(self, browser: Browser, base: str, **authenticator: Any) -> None:
+        self.base = base
+        self.context: BrowserContext = browser.new_context(locale="es-AR", viewport=PHONE)
+        self.page: Page = self.context.new_page()
+        self.sent: list[str] = []
+        self.csp: list[str] = []
+        self.page.on("request", self._record)
+        self.page.on(
+            "console",
+            lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        self.cdp: CDPSession = self.context.new_cdp_session(self.page)
+        self.cdp.send("WebAuthn.enable", {"enableUI": False})
+        options = {
+            "protocol": "ctap2",
+            "ctap2Version": "ctap2_1",
+            "transport": "internal",
+            "hasResidentKey": True,
+            "hasUserVerification": True,
+            "isUserVerified": True,
+            "automaticPresenceSimulation": True,
+            "hasPrf": True,
+            "defaultBackupEligibility": True,
+            "defaultBackupState": True,
+        }
+        options.update(authenticator)
+        self.authenticator = self.cdp.send(
+            "WebAuthn.addVirtualAuthenticator", {"options": options}
+        )["authenticatorId"]
+
+    def _record(self, request: Any) -> None:
+        headers = json.dumps(request.headers)
+        self.sent.append(f"{request.method} {request.url}\n{headers}\n{request.post_data or ''}")
+
+    def open(self, path: str) -> None:
+        self.page.goto(f"{self.base}{path}")
+        self.page.wait_for_selector("body[data-wallet-ready]")
+
+    def credentials(self) -> list[dict[str, Any]]:
+        return list(
+            self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator})[
+                "credentials"
+            ]
+        )
+
+    def seed(self) -> bytes:
+        """Her secret seed, decrypted in the page with the device's own key (for the test)."""
+        raw = self.page.evaluate(
+            """async () => {
+              const db = await new Promise((ok, ko) => {
+                const r = indexedDB.open('keyval-store');
+                r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error);
+              });
+              const w = await new Promise((ok, ko) => {
+                const r = db.transaction('keyval').objectStore('keyval').get('sozu-wallet-v1');
+                r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error);
+              });
+              const seed = await crypto.subtle.decrypt({name: 'AES-GCM', iv: w.iv}, w.key, w.sealed);
+              return {seed: Array.from(new Uint8Array(seed)), extractable: w.key.extractable};
+            }"""
+        )
+        assert raw["extractable"] is False
+        return bytes(raw["seed"])
+
+    def prf_output(self) -> bytes:
+        """The PRF output of her passkey for the wallet's input, from a get() the test makes."""
+        raw = self.page.evaluate(
+            """async () => {
+              const salt = new Uint8Array(await crypto.subtle.digest('SHA-256',
+                new TextEncoder().encode('sozu/wallet/prf/v1')));
+              const cred = await navigator.credentials.get({publicKey: {
+                challenge: crypto.getRandomValues(new Uint8Array(32)),
+                userVerification: 'required', extensions: {prf: {eval: {first: salt}}}}});
+              const out = cred.getClientExtensionResults().prf.results.first;
+              return Array.from(new Uint8Array(out));
+            }"""
+        )
+        return bytes(raw)
+
+    def wipe(self) -> None:
+        """Everything the wallet keeps in this browser is removed (the authenticator stays)."""
+        self.page.evaluate(
+            """async () => {
+              for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+              for (const k of await caches.keys()) await caches.delete(k);
+              localStorage.clear(); sessionStorage.clear();
+              await new Promise((ok) => {
+                const r = indexedDB.deleteDatabase('keyval-store');
+                r.onsuccess = r.onerror = r.onblocked = () => ok(null);
+              });
+            }"""
+        )
+        self.context.clear_cookies()
+
+    def sign_up(self) -> str:
+        """Taps "Crear mi billetera" (and "Activá tu billetera" if asked); returns the tier."""
+        self.open("/wallet/entrar/")
+        self.page.get_by_role("button", name="Crear mi billetera").click()
+        activate = self.page.get_by_role("button", name="Activá tu billetera")
+        self.page.wait_for_function(
+            "() => location.pathname === '/wallet/' || "
+            "!document.getElementById('wallet-activate').hidden || "
+            "!document.getElementById('wallet-problem').hidden"
+        )
+        if self.page.url.endswith("/wallet/entrar/") and activate.is_visible():
+            activate.click()
+        self.page.wait_for_url(f"{self.base}/wallet/")
+        self.page.wait_for_selector("body[data-wallet-ready]")
+        return str(self.page.evaluate("() => history.length"))
+
+
+def _encodings(secret: bytes) -> list[str]:
+    return [
+        secret.hex(),
+        base64.b64encode(secret).decode().rstrip("="),
+        base64.urlsafe_b64encode(secret).decode().rstrip("="),
+        json.dumps(list(secret)).replace(" ", ""),
+    ]
+
+
+def _axe_problems(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_tier_a_sign_up_stores_only_a_ciphertext_and_a_new_phone_restores_the_address(
+    live_server: Any, net_settings: Any, browser: Browser
+) -> None:
+    phone = Phone(browser, live_server.url)
+    phone.sign_up()
+    expect(phone.page.get_by_role("heading", name="Saldo")).to_be_visible()
+    account = phone.page.evaluate(
+        "() => document.getElementById('balance-account').textContent"
+    )
+
+    credential = WalletCredential.objects.select_related("user").get()
+    assert credential.prf_tier == "A"
+    assert credential.backup_eligible is True
+    blob = WalletKeyBlob.objects.get(credential=credential)
+    seed = phone.seed()
+    keypair = Keypair.from_raw_ed25519_seed(seed)
+    assert credential.user.account == keypair.public_key  # bound through SEP-10
+    assert account == f"{keypair.public_key[:6]}…{keypair.public_key[-6:]}"
+
+    # The server's blob opens only with the passkey's PRF output: HKDF → AES-GCM.
+    prf = phone.prf_output()
+    assert len(prf) == 32
+    salt = base64.urlsafe_b64decode(blob.salt + "==")
+    wrapping = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=salt, info=b"sozu wallet key v1"
+    ).derive(prf)
+    opened = AESGCM(wrapping).decrypt(
+        base64.urlsafe_b64decode(blob.iv + "=="),
+        base64.urlsafe_b64decode(blob.ciphertext + "=="),
+        credential.credential_id.encode(),
+    )
+    assert opened == seed
+
+    # Nothing the browser sent carries the secret, the PRF output or the wrapping key.
+    forbidden = [keypair.secret, *_encodings(seed), *_encodings(prf), *_encodings(wrapping)]
+    leaks = [f for f in forbidden for sent in phone.sent if f in sent]
+    assert not leaks
+    assert any("/wallet/api/keyblob" in s for s in phone.sent)
+    assert not phone.csp
+
+    # A new phone: nothing of the wallet left on the device (storage, cookies, service
+    # worker), only her synced passkey. Signing in opens the server's blob with the PRF.
+    phone.wipe()
+    phone.open("/wallet/")
+    phone.page.wait_for_url(f"{live_server.url}/wallet/entrar/")
+    phone.page.wait_for_selector("body[data-wallet-ready]")
+    before = len(phone.sent)
+    phone.page.get_by_role("button", name="Ingresar").click()
+    phone.page.wait_for_url(f"{live_server.url}/wallet/")
+    phone.page.wait_for_selector("body[data-wallet-ready]")
+    assert Keypair.from_raw_ed25519_seed(phone.seed()).public_key == keypair.public_key
+    assert any("GET " in s and "/wallet/api/keyblob" in s for s in phone.sent[before:])
+    assert WalletUser.objects.count() == 1
+    assert not [f for f in forbidden for sent in phone.sent if f in sent]
+
+    # A fresh browser context with the passkey exported and imported through CDP signs in as
+    # the same wallet holder. (Chromium's DevTools credentials carry no PRF secret, so such an
+    # imported passkey gives no PRF output: the page then says the key is on the other phone.)
+    exported = phone.credentials()
+    assert len(exported) == 1
+    phone.context.close()
+    other = Phone(browser, live_server.url)
+    other.cdp.send(
+        "WebAuthn.addCredential",
+        {"authenticatorId": other.authenticator, "credential": exported[0]},
+    )
+    other.open("/wallet/entrar/")
+    other.page.get_by_role("button", name="Ingresar").click()
+    expect(other.page.locator("#wallet-problem")).to_contain_text("Tu clave quedó guardada")
+    me = other.page.evaluate(
+        "async () => (await fetch('/wallet/api/passkeys/me')).json()"
+    )
+    assert me["account"] == keypair.public_key
+    assert me["prf_tier"] == "A"
+    assert not [f for f in forbidden for sent in other.sent if f in sent]
+    other.context.close()
+
+
+@pytest.mark.parametrize(
+    "authenticator",
+    [
+        pytest.param({"hasPrf": False}, id="no-prf"),
+        pytest.param(
+            {"defaultBackupEligibility": False, "defaultBackupState": False},
+            id="not-backup-eligible",
+        ),
+    ],
+)
+def test_tier_b_keeps_the_key_on_the_device(
+    live_server: Any, net_settings: Any, browser: Browser, authenticator: dict[str, Any]
+) -> None:
+    phone = Phone(browser, live_server.url, **authenticator)
+    phone.sign_up()
+    credential = WalletCredential.objects.select_related("user").get()
+    assert credential.prf_tier == "B"
+    assert not WalletKeyBlob.objects.exists()
+    seed = phone.seed()
+    keypair = Keypair.from_raw_ed25519_seed(seed)
+    assert credential.user.account == keypair.public_key
+    forbidden = [keypair.secret, *_encodings(seed)]
+    assert not [f for f in forbidden for sent in phone.sent if f in sent]
+    assert not any("/wallet/api/keyblob" in s for s in phone.sent)
+    assert phone.page.evaluate("async () => await navigator.storage.persisted()") in (True, False)
+    phone.context.close()
+
+
+def test_balance_activity_receive_and_pay_pages(
+    live_server: Any, net_settings: Any, browser: Browser
+) -> None:
+    phone = Phone(browser, live_server.url, hasPrf=False)
+    phone.sign_up()
+    seed = phone.seed()
+    address = Keypair.from_raw_ed25519_seed(seed).public_key
+    net_settings.fund(address, xlm="2", usdc="25.5")
+
+    phone.open("/wallet/")
+    expect(phone.page.locator("#balance-usdc")).to_have_text("25,50 USDC")
+    problems = {"saldo": _axe_problems(phone.page)}
+    shots = os.environ.get("SOZU_SCREENSHOT_DIR")
+    if shots:
+        phone.page.screenshot(path=f"{shots}/wallet-saldo-360.png", full_page=True)
+
+    phone.open("/wallet/movimientos/")
+    expect(phone.page.locator("#movements .movement")).to_have_count(1)
+    expect(phone.page.locator("#movements")).to_contain_text("+25,50 USDC")
+    problems["movimientos"] = _axe_problems(phone.page)
+    if shots:
+        phone.page.screenshot(path=f"{shots}/wallet-movimientos-360.png", full_page=True)
+
+    phone.open("/wallet/recibir/")
+    expect(phone.page.locator("#receive-address")).to_have_text(address)
+    phone.page.get_by_label("Monto en USDC (opcional)").fill("12.5")
+    phone.page.get_by_role("button", name="Actualizar QR").click()
+    uri = f"web+stellar:pay?destination={address}"
+    expect(phone.page.locator("#receive-uri")).to_contain_text(uri)
+    expect(phone.page.locator("#receive-uri")).to_contain_text("amount=12.5")
+    assert phone.page.locator("#receive-qr").get_attribute("src", timeout=5000).startswith(
+        "data:image/png"
+    )
+    problems["recibir"] = _axe_problems(phone.page)
+    if shots:
+        phone.page.screenshot(path=f"{shots}/wallet-recibir-360.png", full_page=True)
+
+    phone.open("/wallet/pagar/")
+    pay_to = phone.page.get_by_label("Dirección (G… o M…) o código de pago")
+    pay_to.fill("GNOTANADDRESS")
+    phone.page.get_by_label("Monto en USDC").fill("1")
+    phone.page.get_by_role("button", name="Continuar").click()
+    expect(phone.page.locator("#pay-error")).to_contain_text("La dirección no es válida")
+    # A signed request whose signature cannot be checked is refused, not trusted.
+    other = Keypair.random().public_key
+    pay_to.fill(f"web+stellar:pay?destination={other}&amount=3&signature=AAAA")
+    phone.page.get_by_role("button", name="Continuar").click()
+    expect(phone.page.locator("#pay-error")).to_contain_text("No se pudo verificar la firma")
+    pay_to.fill(f"web+stellar:pay?destination={other}&amount=3&memo=cuota%201")
+    phone.page.get_by_role("button", name="Continuar").click()
+    expect(phone.page.locator("#review-destination")).to_have_text(other)
+    expect(phone.page.locator("#review-amount")).to_have_text("3,00 USDC")
+    expect(phone.page.locator("#review-memo")).to_have_text("cuota 1")
+    problems["pagar"] = _axe_problems(phone.page)
+    if shots:
+        phone.page.screenshot(path=f"{shots}/wallet-pagar-360.png", full_page=True)
+
+    phone.open("/wallet/credito/")
+    expect(phone.page.get_by_text("Todavía no tenés un crédito")).to_be_visible()
+    problems["credito"] = _axe_problems(phone.page)
+
+    # Offline: the service worker serves the shell; the page shows the last balance and its age.
+    phone.open("/wallet/")
+    phone.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.context.set_offline(True)
+    phone.page.reload()
+    phone.page.wait_for_selector("body[data-wallet-ready]")
+    expect(phone.page.locator("#balance-usdc")).to_have_text("25,50 USDC")
+    expect(phone.page.locator("#balance-note")).to_contain_text("Sin conexión: último saldo")
+    phone.context.set_offline(False)
+
+    assert not [p for found in problems.values() for p in found], problems
+    assert not phone.csp
+    phone.context.close()
+
+
+def test_in_app_browser_is_told_to_open_chrome(live_server: Any, browser: Browser) -> None:
+    context = browser.new_context(
+        locale="es-AR",
+        viewport=PHONE,
+        user_agent=(
+            "Mozilla/5.0 (Linux; Android 13; SM-A045M) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Mobile Safari/537.36 Instagram 312.0.0.0"
+        ),
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/wallet/entrar/")
+    page.wait_for_selector("body[data-wallet-ready]")
+    expect(page.get_by_role("heading", name="Abrí este enlace en Chrome")).to_be_visible()
+    expect(page.get_by_role("button", name="Crear mi billetera")).to_be_hidden()
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copiar enlace").click()
+    expect(page.locator("#wallet-copied")).to_be_visible()
+    shots = os.environ.get("SOZU_SCREENSHOT_DIR")
+    if shots:
+        page.screenshot(path=f"{shots}/wallet-abrir-en-chrome-360.png", full_page=True)
+    context.close()
