@@ -338,7 +338,10 @@ def account_bind(*, user: WalletUser, account: str) -> WalletUser:
         audit_record(
             organization_id=None,
             entry=Entry(
-                f"wallet:{user.handle[:10]}", "wallet.account_bound", "wallet_user", user.pk,
+                f"wallet:{user.handle[:10]}",
+                "wallet.account_bound",
+                "wallet_user",
+                user.pk,
                 {"account": account},
             ),
         )

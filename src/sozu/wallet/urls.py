@@ -11,7 +11,9 @@ urlpatterns = [
     path("auth", views.auth, name="sep10_auth"),
     # --- the wallet in the browser: passkeys and the PWA's pages ---
     path("wallet/api/passkeys/register/begin", web.register_begin, name="passkey_register_begin"),
-    path("wallet/api/passkeys/register/finish", web.register_finish, name="passkey_register_finish"),
+    path(
+        "wallet/api/passkeys/register/finish", web.register_finish, name="passkey_register_finish"
+    ),
     path("wallet/api/passkeys/login/begin", web.login_begin, name="passkey_login_begin"),
     path("wallet/api/passkeys/login/finish", web.login_finish, name="passkey_login_finish"),
     path("wallet/api/passkeys/logout", web.logout, name="passkey_logout"),

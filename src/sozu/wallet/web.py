@@ -167,7 +167,7 @@ def _credential_body(credential: WalletCredential) -> dict[str, Any]:
 def _api(view: Any) -> Any:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+            return view(request, *args, **kwargs)
         except passkeys.PasskeyError as exc:
             return _problem(exc)
 

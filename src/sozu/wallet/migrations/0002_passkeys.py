@@ -5,61 +5,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wallet', '0001_initial'),
+        ("wallet", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WalletCredential',
+            name="WalletCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('credential_id', models.CharField(max_length=1400, unique=True)),
-                ('public_key', models.BinaryField()),
-                ('sign_count', models.PositiveBigIntegerField(default=0)),
-                ('transports', models.JSONField(blank=True, default=list)),
-                ('backup_eligible', models.BooleanField(default=False)),
-                ('backup_state', models.BooleanField(default=False)),
-                ('prf_tier', models.CharField(blank=True, choices=[('', 'Not decided yet'), ('A', 'Synced passkey with PRF'), ('B', 'Key kept on the device')], default='', max_length=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("credential_id", models.CharField(max_length=1400, unique=True)),
+                ("public_key", models.BinaryField()),
+                ("sign_count", models.PositiveBigIntegerField(default=0)),
+                ("transports", models.JSONField(blank=True, default=list)),
+                ("backup_eligible", models.BooleanField(default=False)),
+                ("backup_state", models.BooleanField(default=False)),
+                (
+                    "prf_tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not decided yet"),
+                            ("A", "Synced passkey with PRF"),
+                            ("B", "Key kept on the device"),
+                        ],
+                        default="",
+                        max_length=1,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='WalletUser',
+            name="WalletUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('handle', models.CharField(max_length=64, unique=True)),
-                ('account', models.CharField(blank=True, db_index=True, max_length=56)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("handle", models.CharField(max_length=64, unique=True)),
+                ("account", models.CharField(blank=True, db_index=True, max_length=56)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='WebAuthnChallenge',
+            name="WebAuthnChallenge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('challenge', models.CharField(max_length=128, unique=True)),
-                ('purpose', models.CharField(choices=[('register', 'Registration'), ('login', 'Sign-in')], max_length=16)),
-                ('user_handle', models.CharField(blank=True, max_length=64)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("challenge", models.CharField(max_length=128, unique=True)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("register", "Registration"), ("login", "Sign-in")], max_length=16
+                    ),
+                ),
+                ("user_handle", models.CharField(blank=True, max_length=64)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='WalletKeyBlob',
+            name="WalletKeyBlob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ciphertext', models.TextField()),
-                ('iv', models.CharField(max_length=32)),
-                ('salt', models.CharField(max_length=64)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('credential', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='keyblob', to='wallet.walletcredential')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ciphertext", models.TextField()),
+                ("iv", models.CharField(max_length=32)),
+                ("salt", models.CharField(max_length=64)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "credential",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="keyblob",
+                        to="wallet.walletcredential",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='walletcredential',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='wallet.walletuser'),
+            model_name="walletcredential",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="credentials",
+                to="wallet.walletuser",
+            ),
         ),
     ]
