@@ -285,6 +285,12 @@ SOZU_PUBLIC_HORIZON_URL = os.environ.get("SOZU_PUBLIC_HORIZON_URL", "")
 SOZU_SEP10_CHALLENGE_SECONDS = int(os.environ.get("SOZU_SEP10_CHALLENGE_SECONDS", "300"))
 #: A wallet's session token lives this long; it signs in again with a new challenge after.
 SOZU_SEP10_TOKEN_SECONDS = int(os.environ.get("SOZU_SEP10_TOKEN_SECONDS", "900"))
+#: How long she has to sign what the server built for her wallet.
+#: How long a wallet invitation (link or code) stays valid.
+SOZU_WALLET_INVITATION_HOURS = int(os.environ.get("SOZU_WALLET_INVITATION_HOURS", "72"))
+SOZU_WALLET_SIGN_SECONDS = int(os.environ.get("SOZU_WALLET_SIGN_SECONDS", "300"))
+#: The most Sozu pays per operation when it fee-bumps a wallet's transaction (stroops).
+SOZU_WALLET_MAX_FEE_PER_OP = int(os.environ.get("SOZU_WALLET_MAX_FEE_PER_OP", "10000"))
 #: USDC→ARS quotes (display only): CriptoYa first, DolarApi as the fallback.
 SOZU_CRIPTOYA_URL = os.environ.get("SOZU_CRIPTOYA_URL", "https://criptoya.com")
 SOZU_DOLARAPI_URL = os.environ.get("SOZU_DOLARAPI_URL", "https://dolarapi.com")

@@ -73,6 +73,10 @@ def demo_ensure(*, var_dir: Path, actor: str) -> Demo:
                 national_id=dni,
             )
     beneficiaries = list(Beneficiary.objects.filter(organization=org).order_by("pk"))
+    # The wallet's sponsor (issue 13): new wallets are created with 0 XLM on its reserves.
+    from sozu.wallet.services.accounts import sponsor_fund_on_localnet
+
+    sponsor_fund_on_localnet()
     return Demo(org, created, key_path, api_key, beneficiaries)
 
 

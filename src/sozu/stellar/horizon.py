@@ -43,6 +43,13 @@ class AccountInfo:
     signers: tuple[tuple[str, int], ...] = ()
     #: (low, medium, high) thresholds.
     thresholds: tuple[int, int, int] = (0, 0, 0)
+    #: The account's data entries, values base64 as Horizon gives them (SEP-29 reads one).
+    data: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def memo_required(self) -> bool:
+        """SEP-29: the account refuses payments without a memo."""
+        return self.data.get("config.memo_required") == "MQ=="
 
     def trustline(self, code: str, issuer: str) -> Trustline | None:
         return self.trustlines.get((code, issuer))
@@ -251,6 +258,7 @@ class HorizonClient:
                 int(data.get("thresholds", {}).get("med_threshold", 0)),
                 int(data.get("thresholds", {}).get("high_threshold", 0)),
             ),
+            data={str(k): str(v) for k, v in (data.get("data") or {}).items()},
         )
 
     def recent_payments(self, address: str, *, limit: int = 10) -> list[AccountPayment]:

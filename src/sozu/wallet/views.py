@@ -36,6 +36,8 @@ def stellar_toml(request: HttpRequest) -> HttpResponse:
         f"NETWORK_PASSPHRASE = {_toml_string(settings.NETWORK_PASSPHRASE)}",
         f"SIGNING_KEY = {_toml_string(sep10.signing_public_key())}",
         f"WEB_AUTH_ENDPOINT = {_toml_string(request.build_absolute_uri('/auth'))}",
+        # SEP-7: the payment requests Sozu makes are signed with this key.
+        f"URI_REQUEST_SIGNING_KEY = {_toml_string(sep10.signing_public_key())}",
     ]
     public_horizon = settings.SOZU_PUBLIC_HORIZON_URL or settings.HORIZON_URL
     lines.append(f"HORIZON_URL = {_toml_string(public_horizon)}")

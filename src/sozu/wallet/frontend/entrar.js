@@ -4,6 +4,7 @@
 import { api } from "./lib/api.js";
 import { forgetDevice, keepOnDevice, localWallet, newKeypair, openFromServer, sealForServer } from "./lib/keys.js";
 import { authenticate, register } from "./lib/passkey.js";
+import { Keypair, TransactionBuilder } from "@stellar/stellar-sdk";
 import { config, sep10Token } from "./lib/stellar.js";
 import { registerServiceWorker, show } from "./lib/shell.js";
 import { supported } from "./lib/support.js";
@@ -13,7 +14,7 @@ const status = $("wallet-status");
 const problem = $("wallet-problem");
 
 function busy(on) {
-  for (const b of document.querySelectorAll("[data-wallet-action]")) b.disabled = on;
+  for (const b of document.querySelectorAll("[data-wallet-action], #account-confirm")) b.disabled = on;
 }
 
 function fail(err) {
@@ -46,7 +47,71 @@ async function finish(keypair, prfOutput, server) {
   }
   document.body.dataset.walletTier = tierA ? "A" : "B";
   show(status, tierA ? "¡Listo! Tu billetera está guardada con tu huella." : "¡Listo! Tu billetera quedó guardada en este teléfono.");
-  window.location.assign("/wallet/");
+  await offerAccount(keypair);
+}
+
+const ROLES = {
+  device: "este teléfono",
+  sozu_recovery: "recuperación de Sozu",
+  recovery_code: "tu código de recuperación",
+};
+
+function groups(text) {
+  return text.match(/.{1,4}/g).join(" ");
+}
+
+// The sponsored account: built by Sozu (0 XLM, USDC trustline, recovery signers), shown decoded,
+// signed here with her key, co-signed by the sponsor and submitted by Sozu.
+async function offerAccount(keypair) {
+  const cfg = config();
+  let built;
+  const recovery = Keypair.random();
+  try {
+    const token = await sep10Token(cfg, keypair);
+    built = await api("POST", "/wallet/api/account", { recovery_code_signer: recovery.publicKey() }, { token });
+  } catch (err) {
+    window.location.assign("/wallet/");
+    return;
+  }
+  const tx = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
+  const summary = built.summary;
+  const mine = tx.operations.some((op) => op.destination === keypair.publicKey() || op.source === keypair.publicKey());
+  if (summary.account !== keypair.publicKey() || !mine) {
+    show(problem, "La cuenta que armó el servidor no es la tuya: no la firmamos.");
+    return;
+  }
+  $("wallet-start").hidden = true;
+  $("recovery-code").textContent = groups(recovery.secret());
+  const list = $("account-summary");
+  const items = [
+    `Tu dirección: ${summary.account}`,
+    `Saldo inicial: ${summary.starting_balance} XLM (Sozu paga la reserva)`,
+    `Puede recibir ${summary.asset.code}`,
+    ...summary.signers.map((s) => `Firma ${ROLES[s.role] || s.role}: peso ${s.weight}`),
+    `Se necesita peso ${summary.thresholds.medium} para mover fondos`,
+  ];
+  for (const text of items) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    list.append(li);
+  }
+  busy(false);
+  $("wallet-account").hidden = false;
+  $("account-confirm").addEventListener(
+    "click",
+    async () => {
+      busy(true);
+      try {
+        tx.sign(keypair);
+        const token = await sep10Token(cfg, keypair);
+        await api("POST", "/wallet/api/account/submit", { transaction: tx.toXDR() }, { token });
+        window.location.assign("/wallet/");
+      } catch (err) {
+        fail(err);
+      }
+    },
+    { once: true },
+  );
 }
 
 async function signUp() {

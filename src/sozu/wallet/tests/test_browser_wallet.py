@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -45,6 +46,15 @@ pytestmark = [
         reason="the wallet's bundle is not built (npm run build:wallet, run by bin/setup)",
     ),
 ]
+
+
+@pytest.fixture
+def wallet_net(net_settings: Any) -> Any:
+    """The local network with Sozu's sponsor funded (made before Chromium starts)."""
+    from sozu.wallet.services import accounts
+
+    accounts.sponsor_fund_on_localnet()
+    return net_settings
 
 
 @pytest.fixture
@@ -85,6 +95,7 @@ class Phone:
             self.context.add_init_script(PRF_ONLY_AT_GET)
         self.page: Page = self.context.new_page()
         self.sent: list[str] = []
+        self.recovery_code = ""
         self.csp: list[str] = []
         self.page.on("request", self._record)
         self.page.on(
@@ -177,21 +188,31 @@ class Phone:
         self.context.clear_cookies()
 
     def sign_up(self) -> bool:
-        """Taps "Crear mi billetera" (and "Activá tu billetera" when asked, returning True)."""
+        """Taps "Crear mi billetera" (and "Activá tu billetera" when asked, returning True),
+        then signs the sponsored account creation; keeps the recovery code it showed."""
         self.open("/wallet/entrar/")
         self.page.get_by_role("button", name="Crear mi billetera").click()
+        self._wait_step()
         activate = self.page.get_by_role("button", name="Activá tu billetera")
-        self.page.wait_for_function(
-            "() => location.pathname === '/wallet/' || "
-            "!document.getElementById('wallet-activate').hidden || "
-            "!document.getElementById('wallet-problem').hidden"
-        )
         second_tap = self.page.url.endswith("/wallet/entrar/") and activate.is_visible()
         if second_tap:
             activate.click()
+            self._wait_step()
+        account = self.page.locator("#wallet-account")
+        if self.page.url.endswith("/wallet/entrar/") and account.is_visible():
+            self.recovery_code = self.page.locator("#recovery-code").text_content() or ""
+            expect(self.page.locator("#account-summary")).to_contain_text("Saldo inicial: 0 XLM")
+            self.page.get_by_role("button", name="Firmar y activar mi cuenta").click()
         self.page.wait_for_url(f"{self.base}/wallet/")
         self.page.wait_for_selector("body[data-wallet-ready]")
         return second_tap
+
+    def _wait_step(self) -> None:
+        self.page.wait_for_function(
+            "() => location.pathname === '/wallet/' || "
+            "['wallet-activate', 'wallet-account', 'wallet-problem']"
+            ".some((id) => document.getElementById(id) && !document.getElementById(id).hidden)"
+        )
 
 
 def _encodings(secret: bytes) -> list[str]:
@@ -218,7 +239,7 @@ def _axe_problems(page: Page) -> list[str]:
     [pytest.param(True, id="prf-at-create"), pytest.param(False, id="prf-only-at-get")],
 )
 def test_tier_a_sign_up_stores_only_a_ciphertext_and_a_new_phone_restores_the_address(
-    live_server: Any, net_settings: Any, browser: Browser, prf_at_create: bool
+    live_server: Any, wallet_net: Any, browser: Browser, prf_at_create: bool
 ) -> None:
     phone = Phone(browser, live_server.url, prf_at_create=prf_at_create)
     second_tap = phone.sign_up()
@@ -253,6 +274,18 @@ def test_tier_a_sign_up_stores_only_a_ciphertext_and_a_new_phone_restores_the_ad
 
     # Nothing the browser sent carries the secret, the PRF output or the wrapping key.
     forbidden = [keypair.secret, *_encodings(seed), *_encodings(prf), *_encodings(wrapping)]
+    # The recovery code (shown once, to write down) is a secret too: only its G key is sent.
+    recovery = Keypair.from_secret(phone.recovery_code.replace(" ", ""))
+    forbidden.append(recovery.secret)
+    assert any(recovery.public_key in sent for sent in phone.sent)
+    # The sponsored account: 0 XLM, her device key 20, two recovery signers 10, thresholds 20.
+    record = requests.get(f"{wallet_net.url}/accounts/{keypair.public_key}", timeout=10).json()
+    assert [b["balance"] for b in record["balances"] if b["asset_type"] == "native"] == [
+        "0.0000000"
+    ]
+    weights = {sig["key"]: sig["weight"] for sig in record["signers"]}
+    assert weights[keypair.public_key] == 20 and weights[recovery.public_key] == 10
+    assert sorted(weights.values()) == [10, 10, 20]
     leaks = [f for f in forbidden for sent in phone.sent if f in sent]
     assert not leaks
     assert any("/wallet/api/keyblob" in s for s in phone.sent)
@@ -305,7 +338,7 @@ def test_tier_a_sign_up_stores_only_a_ciphertext_and_a_new_phone_restores_the_ad
     ],
 )
 def test_tier_b_keeps_the_key_on_the_device(
-    live_server: Any, net_settings: Any, browser: Browser, authenticator: dict[str, Any]
+    live_server: Any, wallet_net: Any, browser: Browser, authenticator: dict[str, Any]
 ) -> None:
     phone = Phone(browser, live_server.url, **authenticator)
     phone.sign_up()
@@ -316,6 +349,7 @@ def test_tier_b_keeps_the_key_on_the_device(
     keypair = Keypair.from_raw_ed25519_seed(seed)
     assert credential.user.account == keypair.public_key
     forbidden = [keypair.secret, *_encodings(seed)]
+    forbidden.append(Keypair.from_secret(phone.recovery_code.replace(" ", "")).secret)
     assert not [f for f in forbidden for sent in phone.sent if f in sent]
     assert not any("/wallet/api/keyblob" in s for s in phone.sent)
     assert phone.page.evaluate("async () => await navigator.storage.persisted()") in (True, False)
@@ -323,16 +357,18 @@ def test_tier_b_keeps_the_key_on_the_device(
 
 
 def test_balance_activity_receive_and_pay_pages(
-    live_server: Any, net_settings: Any, browser: Browser
+    live_server: Any, wallet_net: Any, browser: Browser
 ) -> None:
     phone = Phone(browser, live_server.url, hasPrf=False)
     phone.sign_up()
     seed = phone.seed()
     address = Keypair.from_raw_ed25519_seed(seed).public_key
-    net_settings.fund(address, xlm="2", usdc="25.5")
+    wallet_net.fund(address, xlm="0", usdc="25.5")
 
     phone.open("/wallet/")
     expect(phone.page.locator("#balance-usdc")).to_have_text("25,50 USDC")
+    # The local network's manual rate (1450 pesos per USDC), display only.
+    expect(phone.page.locator("#balance-ars")).to_contain_text("≈ $ 36.975 · dólar cripto compra")
     problems = {"saldo": _axe_problems(phone.page)}
     shots = os.environ.get("SOZU_SCREENSHOT_DIR")
     if shots:
@@ -375,6 +411,25 @@ def test_balance_activity_receive_and_pay_pages(
     expect(phone.page.locator("#review-amount")).to_have_text("3,00 USDC")
     expect(phone.page.locator("#review-memo")).to_have_text("cuota 1")
     problems["pagar"] = _axe_problems(phone.page)
+    # Paying another wallet: she signs, Sozu pays the fee bump; her XLM stays at 0.
+    friend = Keypair.random().public_key
+    wallet_net.fund(friend, xlm="5", usdc="1")
+    pay_to.fill(friend)
+    phone.page.get_by_label("Monto en USDC").fill("3")
+    phone.page.get_by_label("Memo (opcional)").fill("")
+    phone.page.get_by_role("button", name="Continuar").click()
+    expect(phone.page.locator("#review-destination")).to_have_text(friend)
+    phone.page.get_by_role("button", name="Firmar y pagar").click()
+    expect(phone.page.locator("#pay-done")).to_contain_text("Pago enviado")
+    mine = requests.get(f"{wallet_net.url}/accounts/{address}", timeout=10).json()
+    balances = {b.get("asset_code", "XLM"): b["balance"] for b in mine["balances"]}
+    assert balances == {"XLM": "0.0000000", "USDC": "22.5000000"}
+    last = requests.get(
+        f"{wallet_net.url}/accounts/{address}/transactions",
+        params={"order": "desc", "limit": 1},
+        timeout=10,
+    ).json()["_embedded"]["records"][0]
+    assert last["fee_account"] != address and "fee_bump_transaction" in last
     if shots:
         phone.page.screenshot(path=f"{shots}/wallet-pagar-360.png", full_page=True)
 
@@ -388,7 +443,7 @@ def test_balance_activity_receive_and_pay_pages(
     phone.context.set_offline(True)
     phone.page.reload()
     phone.page.wait_for_selector("body[data-wallet-ready]")
-    expect(phone.page.locator("#balance-usdc")).to_have_text("25,50 USDC")
+    expect(phone.page.locator("#balance-usdc")).to_have_text("22,50 USDC")
     expect(phone.page.locator("#balance-note")).to_contain_text("Sin conexión: último saldo")
     phone.context.set_offline(False)
 

@@ -38,6 +38,7 @@ from sozu.core.api import allowed_methods
 from sozu.credit.tests.factories import LoanProductFactory, draft_loan
 from sozu.orgs.models import Organization
 from sozu.orgs.services import apikey_create
+from sozu.wallet.services.invitations import invitation_create
 from sozu.web.tests.helpers import PASSWORD, TOTP_SECRET, org, staff, totp_code
 from sozu.webhooks.models import WebhookEndpoint
 
@@ -82,6 +83,24 @@ def an_audit_event(o: Organization) -> int:
 
 #: URL parameter name -> how to make an object of that kind in an organization (its id).
 #: A new page with a new kind of id registers its factory here.
+def a_recovery(o: Organization) -> int:
+    from django.utils import timezone
+
+    from sozu.wallet.models import RecoveryRequest
+
+    b = a_beneficiary(o)
+    return RecoveryRequest.objects.create(
+        account=b.stellar_address,
+        new_device_key=b.stellar_address,
+        recovery_code_key=b.stellar_address,
+        organization=o,
+        beneficiary=b,
+        status=RecoveryRequest.Status.PENDING_STAFF,
+        otp_hash="-",
+        otp_expires_at=timezone.now(),
+    ).pk
+
+
 ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "batch_id": a_batch,
     "payout_id": lambda o: PayoutFactory.create(organization=o, amount=Decimal("3")).pk,
@@ -96,6 +115,10 @@ ID_FACTORIES: dict[str, Callable[[Organization], int]] = {
     "event_id": an_audit_event,
     "product_id": lambda o: LoanProductFactory.create(organization=o).pk,
     "loan_id": lambda o: draft_loan(product=LoanProductFactory.create(organization=o)).pk,
+    "invitation_id": lambda o: (
+        invitation_create(beneficiary=a_beneficiary(o), actor="test").invitation.pk
+    ),
+    "recovery_id": lambda o: a_recovery(o),
 }
 
 #: Patterns that are not about one organization's data, so not checked (route prefix -> why).
@@ -106,6 +129,7 @@ NOT_ORG_SCOPED: dict[str, str] = {
     "metrics": "Prometheus metrics of the process (no organization's rows)",
     "api/v1/openapi.json": "the API's public contract",
     "api/v1/.*": "the API's catch-all problem+json 404",
+    "wallet/api/": "the recipient's wallet: SEP-10 per account, no organization's session",
 }
 if settings.SOZU_ADMIN_PATH:
     NOT_ORG_SCOPED[settings.SOZU_ADMIN_PATH] = "Django admin: superusers, every organization"

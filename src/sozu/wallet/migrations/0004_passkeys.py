@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wallet", "0001_initial"),
+        ("wallet", "0003_recovery"),
     ]
 
     operations = [
