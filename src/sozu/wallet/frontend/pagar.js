@@ -13,12 +13,33 @@ function problem(text) {
   show($("pay-error"), text);
 }
 
-function review(ev) {
+// A web+stellar: URI is checked by Sozu (decoded, its signature verified against the origin's
+// key; a changed or forged request is refused); a plain address is checked here.
+async function decode(cfg, text) {
+  if (!text.trim().startsWith("web+stellar:")) return parsePayment(cfg, text);
+  const keypair = await localKeypair();
+  const token = await sep10Token(cfg, keypair);
+  const found = await api("POST", "/wallet/api/sep7/check", { uri: text.trim() }, { token });
+  if (found.asset_code !== cfg.usdc.code || found.asset_issuer !== cfg.usdc.issuer) {
+    throw new Error("Este pedido de pago no es en USDC.");
+  }
+  return {
+    destination: found.destination,
+    amount: found.amount || "",
+    memo: found.memo || "",
+    memoType: found.memo_type || "",
+    origin: found.verified ? found.origin_domain : "",
+  };
+}
+
+async function review(ev) {
   ev.preventDefault();
   $("pay-error").hidden = true;
   $("pay-done").hidden = true;
+  $("pay-review").hidden = true;
+  pending = null;
   try {
-    const parsed = parsePayment(config(), $("pay-to").value);
+    const parsed = await decode(config(), $("pay-to").value);
     const amount = (parsed.amount || $("pay-amount").value.trim()).replace(",", ".");
     if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) throw new Error("El monto no es válido.");
     const memo = parsed.memo || $("pay-memo").value.trim();
@@ -26,10 +47,12 @@ function review(ev) {
     $("review-destination").textContent = pending.destination;
     $("review-amount").textContent = `${formatUsdc(amount)} USDC`;
     $("review-memo").textContent = memo || "(sin memo)";
+    const origin = $("review-origin");
+    origin.textContent = parsed.origin ? `Pedido firmado por ${parsed.origin}` : "";
+    origin.hidden = !parsed.origin;
     $("pay-review").hidden = false;
   } catch (err) {
     pending = null;
-    $("pay-review").hidden = true;
     problem(err.message);
   }
 }

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db import connections
 from django.contrib.staticfiles import finders
 from playwright.sync_api import (
     Browser,
@@ -58,11 +59,34 @@ def wallet_net(net_settings: Any) -> Any:
 
 
 @pytest.fixture
+def sep7_uri(wallet_net: Any) -> Any:
+    """Payment requests signed by Sozu's URI key (the key is made before Chromium starts)."""
+    from decimal import Decimal
+
+    from stellar_sdk import Asset
+
+    from sozu.wallet.sep7 import pay_uri, uri_signing_public_key
+
+    uri_signing_public_key()
+
+    def make(destination: str) -> str:
+        return pay_uri(
+            destination=destination,
+            amount=Decimal("3"),
+            asset=Asset("USDC", wallet_net.usdc_issuer),
+            memo="cuota 1",
+        )
+
+    return make
+
+
+@pytest.fixture
 def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM)
         yield b
+        connections.close_all()  # the ORM calls made while Playwright ran (PostgreSQL)
         b.close()
 
 
@@ -357,7 +381,7 @@ def test_tier_b_keeps_the_key_on_the_device(
 
 
 def test_balance_activity_receive_and_pay_pages(
-    live_server: Any, wallet_net: Any, browser: Browser
+    live_server: Any, wallet_net: Any, sep7_uri: Any, browser: Browser
 ) -> None:
     phone = Phone(browser, live_server.url, hasPrf=False)
     phone.sign_up()
@@ -400,16 +424,20 @@ def test_balance_activity_receive_and_pay_pages(
     phone.page.get_by_label("Monto en USDC").fill("1")
     phone.page.get_by_role("button", name="Continuar").click()
     expect(phone.page.locator("#pay-error")).to_contain_text("La dirección no es válida")
-    # A signed request whose signature cannot be checked is refused, not trusted.
+    # A payment request signed by Sozu (SEP-7) is checked by the server: a changed one is
+    # refused; the genuine one is decoded and shown before she signs.
     other = Keypair.random().public_key
-    pay_to.fill(f"web+stellar:pay?destination={other}&amount=3&signature=AAAA")
+    signed = sep7_uri(other)
+    pay_to.fill(signed.replace("amount=3", "amount=30"))
     phone.page.get_by_role("button", name="Continuar").click()
-    expect(phone.page.locator("#pay-error")).to_contain_text("No se pudo verificar la firma")
-    pay_to.fill(f"web+stellar:pay?destination={other}&amount=3&memo=cuota%201")
+    expect(phone.page.locator("#pay-error")).to_contain_text("no lo pagues")
+    expect(phone.page.locator("#pay-review")).to_be_hidden()
+    pay_to.fill(signed)
     phone.page.get_by_role("button", name="Continuar").click()
     expect(phone.page.locator("#review-destination")).to_have_text(other)
     expect(phone.page.locator("#review-amount")).to_have_text("3,00 USDC")
     expect(phone.page.locator("#review-memo")).to_have_text("cuota 1")
+    expect(phone.page.locator("#review-origin")).to_contain_text("Pedido firmado por")
     problems["pagar"] = _axe_problems(phone.page)
     # Paying another wallet: she signs, Sozu pays the fee bump; her XLM stays at 0.
     friend = Keypair.random().public_key
@@ -426,7 +454,7 @@ def test_balance_activity_receive_and_pay_pages(
     assert balances == {"XLM": "0.0000000", "USDC": "22.5000000"}
     last = requests.get(
         f"{wallet_net.url}/accounts/{address}/transactions",
-        params={"order": "desc", "limit": 1},
+        params={"order": "desc", "limit": "1"},
         timeout=10,
     ).json()["_embedded"]["records"][0]
     assert last["fee_account"] != address and "fee_bump_transaction" in last

@@ -120,29 +120,9 @@ export function parsePayment(cfg, input) {
   if (!text) throw new Error("Ingresá una dirección o un código de pago.");
   if (!text.startsWith("web+stellar:")) {
     if (!validAddress(text)) throw new Error("La dirección no es válida (empieza con G o M).");
-    return { destination: text, amount: "", memo: "", memoType: "" };
+    return { destination: text, amount: "", memo: "", memoType: "", origin: "" };
   }
-  if (!text.startsWith("web+stellar:pay?")) throw new Error("Este código no es un pedido de pago.");
-  const params = new URLSearchParams(text.slice("web+stellar:pay?".length));
-  if (params.has("signature")) {
-    // A signed request names its origin; without its stellar.toml we cannot check it here.
-    throw new Error("No se pudo verificar la firma de este pedido de pago.");
-  }
-  const destination = params.get("destination") || "";
-  if (!validAddress(destination)) throw new Error("La dirección del pedido de pago no es válida.");
-  const code = params.get("asset_code");
-  const issuer = params.get("asset_issuer");
-  if ((code && code !== cfg.usdc.code) || (issuer && issuer !== cfg.usdc.issuer) || (!code && issuer)) {
-    throw new Error("Este pedido de pago no es en USDC.");
-  }
-  const amount = params.get("amount") || "";
-  if (amount && !/^\d+(\.\d{1,7})?$/.test(amount)) throw new Error("El monto del pedido no es válido.");
-  return {
-    destination,
-    amount,
-    memo: params.get("memo") || "",
-    memoType: params.get("memo_type") || "",
-  };
+  throw new Error("Este código de pago se revisa en Sozu.");
 }
 
 function memoFrom(memo, memoType) {
