@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import connections
 from django.contrib.staticfiles import finders
+from django.db import connections
 from playwright.sync_api import (
     Browser,
     BrowserContext,
