@@ -81,6 +81,19 @@ def sep7_uri(wallet_net: Any) -> Any:
 
 
 @pytest.fixture
+def invited(wallet_net: Any, make_org: Any) -> Any:
+    """A beneficiary of an NGO and the one-time invitation code staff would send her."""
+    from tests.factories import BeneficiaryFactory
+
+    from sozu.wallet.services import invitations
+
+    her = BeneficiaryFactory.create(
+        organization=make_org(), full_name="Rosa Quispe", ready_to_receive=None
+    )
+    return her, invitations.invitation_create(beneficiary=her, actor="user:1").code
+
+
+@pytest.fixture
 def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
@@ -380,19 +393,31 @@ def test_tier_b_keeps_the_key_on_the_device(
     phone.context.close()
 
 
-def test_balance_activity_receive_and_pay_pages(
-    live_server: Any, wallet_net: Any, sep7_uri: Any, browser: Browser
+def test_invited_balance_activity_receive_and_pay_pages(
+    live_server: Any, wallet_net: Any, sep7_uri: Any, invited: Any, browser: Browser
 ) -> None:
+    beneficiary, code = invited
     phone = Phone(browser, live_server.url, hasPrf=False)
+    # The invitation link opened before she has a wallet: kept through sign-up, then redeemed.
+    phone.page.goto(f"{live_server.url}/wallet/?invitacion={code}")
+    phone.page.wait_for_url(f"{live_server.url}/wallet/entrar/")
     phone.sign_up()
+    expect(phone.page.locator("#balance-link")).to_contain_text(
+        "Tu billetera quedó vinculada a Asociación Civil de Prueba"
+    )
     seed = phone.seed()
     address = Keypair.from_raw_ed25519_seed(seed).public_key
+    beneficiary.refresh_from_db()
+    assert beneficiary.stellar_address == address
     wallet_net.fund(address, xlm="0", usdc="25.5")
 
     phone.open("/wallet/")
     expect(phone.page.locator("#balance-usdc")).to_have_text("25,50 USDC")
     # The local network's manual rate (1450 pesos per USDC), display only.
     expect(phone.page.locator("#balance-ars")).to_contain_text("≈ $ 36.975 · dólar cripto compra")
+    expect(phone.page.locator("#balance-orgs")).to_have_text(
+        "Tu organización: Asociación Civil de Prueba"
+    )
     problems = {"saldo": _axe_problems(phone.page)}
     shots = os.environ.get("SOZU_SCREENSHOT_DIR")
     if shots:
