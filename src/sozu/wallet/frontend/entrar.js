@@ -136,6 +136,7 @@ async function signUp() {
         busy(true);
         try {
           const second = await authenticate([server.credential_id]);
+          activate.hidden = true;
           await finish(keypair, second.prf.output, second.server);
         } catch (err) {
           fail(err);

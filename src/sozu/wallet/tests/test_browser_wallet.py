@@ -228,27 +228,34 @@ class Phone:
         """Taps "Crear mi billetera" (and "Activá tu billetera" when asked, returning True),
         then signs the sponsored account creation; keeps the recovery code it showed."""
         self.open("/wallet/entrar/")
+        shots = os.environ.get("SOZU_SCREENSHOT_DIR")
+        if shots:
+            self.page.screenshot(path=f"{shots}/wallet-entrar-360.png", full_page=True)
         self.page.get_by_role("button", name="Crear mi billetera").click()
         self._wait_step()
         activate = self.page.get_by_role("button", name="Activá tu billetera")
         second_tap = self.page.url.endswith("/wallet/entrar/") and activate.is_visible()
         if second_tap:
             activate.click()
-            self._wait_step()
+            self._wait_step(("wallet-account", "wallet-problem"))
         account = self.page.locator("#wallet-account")
         if self.page.url.endswith("/wallet/entrar/") and account.is_visible():
             self.recovery_code = self.page.locator("#recovery-code").text_content() or ""
             expect(self.page.locator("#account-summary")).to_contain_text("Saldo inicial: 0 XLM")
+            if shots:
+                self.page.screenshot(path=f"{shots}/wallet-activar-cuenta-360.png", full_page=True)
             self.page.get_by_role("button", name="Firmar y activar mi cuenta").click()
         self.page.wait_for_url(f"{self.base}/wallet/")
         self.page.wait_for_selector("body[data-wallet-ready]")
         return second_tap
 
-    def _wait_step(self) -> None:
+    def _wait_step(
+        self, shown: tuple[str, ...] = ("wallet-activate", "wallet-account", "wallet-problem")
+    ) -> None:
         self.page.wait_for_function(
-            "() => location.pathname === '/wallet/' || "
-            "['wallet-activate', 'wallet-account', 'wallet-problem']"
-            ".some((id) => document.getElementById(id) && !document.getElementById(id).hidden)"
+            "(ids) => location.pathname === '/wallet/' || "
+            "ids.some((id) => document.getElementById(id) && !document.getElementById(id).hidden)",
+            arg=list(shown),
         )
 
 
