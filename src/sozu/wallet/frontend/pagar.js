@@ -1,6 +1,7 @@
 // Pagar: to a G/M address or a SEP-7 URI; what will be signed is shown first; she signs here and
 // Sozu wraps it in a fee bump (/wallet/api/transactions).
 
+import jsQR from "jsqr";
 import { api } from "./lib/api.js";
 import { localKeypair } from "./lib/keys.js";
 import { formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
@@ -77,11 +78,38 @@ async function confirm() {
   }
 }
 
+// A QR photographed with the phone's camera (a file input: works on any phone, no live
+// camera permission needed), read with jsQR.
+async function scan(ev) {
+  const file = ev.target.files && ev.target.files[0];
+  if (!file) return;
+  $("pay-error").hidden = true;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, 1200 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const found = jsQR(pixels.data, canvas.width, canvas.height);
+    if (!found || !found.data) throw new Error("No encontramos un código QR en la foto.");
+    $("pay-to").value = found.data;
+    $("pay-form").requestSubmit();
+  } catch (err) {
+    problem(err.message || "No pudimos leer la foto.");
+  } finally {
+    ev.target.value = "";
+  }
+}
+
 async function main() {
   registerServiceWorker();
   const wallet = await requireWallet();
   if (!wallet) return;
   $("pay-form").addEventListener("submit", review);
+  $("pay-scan").addEventListener("change", scan);
   $("pay-confirm").addEventListener("click", confirm);
   $("pay-cancel").addEventListener("click", () => {
     pending = null;

@@ -401,7 +401,12 @@ def test_tier_b_keeps_the_key_on_the_device(
 
 
 def test_invited_balance_activity_receive_and_pay_pages(
-    live_server: Any, wallet_net: Any, sep7_uri: Any, invited: Any, browser: Browser
+    live_server: Any,
+    wallet_net: Any,
+    sep7_uri: Any,
+    invited: Any,
+    browser: Browser,
+    tmp_path: Path,
 ) -> None:
     beneficiary, code = invited
     phone = Phone(browser, live_server.url, hasPrf=False)
@@ -446,11 +451,17 @@ def test_invited_balance_activity_receive_and_pay_pages(
     expect(phone.page.locator("#receive-uri")).to_contain_text("amount=12.5")
     qr = phone.page.locator("#receive-qr").get_attribute("src", timeout=5000)
     assert qr and qr.startswith("data:image/png")
+    photo = tmp_path / "qr.png"
+    photo.write_bytes(base64.b64decode(qr.split(",", 1)[1]))
     problems["recibir"] = _axe_problems(phone.page)
     if shots:
         phone.page.screenshot(path=f"{shots}/wallet-recibir-360.png", full_page=True)
 
     phone.open("/wallet/pagar/")
+    # The QR of Recibir, photographed: read with jsQR, checked, decoded before signing.
+    phone.page.set_input_files("#pay-scan", str(photo))
+    expect(phone.page.locator("#review-destination")).to_have_text(address)
+    expect(phone.page.locator("#review-amount")).to_have_text("12,50 USDC")
     pay_to = phone.page.get_by_label("Dirección (G… o M…) o código de pago")
     pay_to.fill("GNOTANADDRESS")
     phone.page.get_by_label("Monto en USDC").fill("1")
