@@ -3,7 +3,8 @@
 
 import jsQR from "jsqr";
 import { api } from "./lib/api.js";
-import { localKeypair } from "./lib/keys.js";
+import { localKeypair, localWallet } from "./lib/keys.js";
+import { authenticate } from "./lib/passkey.js";
 import { formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
 import { PAY_ERRORS, buildPayment, config, parsePayment, sep10Token } from "./lib/stellar.js";
 
@@ -64,6 +65,9 @@ async function confirm() {
   button.disabled = true;
   try {
     const cfg = config();
+    // Her fingerprint or screen lock confirms every payment (the passkey she signed up with).
+    const wallet = await localWallet();
+    await authenticate([wallet.credentialId]);
     const keypair = await localKeypair();
     const tx = await buildPayment(cfg, keypair, pending);
     const token = await sep10Token(cfg, keypair);
@@ -72,7 +76,12 @@ async function confirm() {
     show($("pay-done"), `Pago enviado. Código: ${result.hash.slice(0, 12)}…`);
     pending = null;
   } catch (err) {
-    problem(PAY_ERRORS[err.code] || err.message || "No se pudo enviar el pago.");
+    const cancelled = err && err.name === "NotAllowedError";
+    problem(
+      cancelled
+        ? "Se canceló la confirmación con tu huella: el pago no se envió."
+        : PAY_ERRORS[err.code] || err.message || "No se pudo enviar el pago.",
+    );
   } finally {
     button.disabled = false;
   }

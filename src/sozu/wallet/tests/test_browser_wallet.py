@@ -492,6 +492,10 @@ def test_invited_balance_activity_receive_and_pay_pages(
     expect(phone.page.locator("#review-destination")).to_have_text(friend)
     phone.page.get_by_role("button", name="Firmar y pagar").click()
     expect(phone.page.locator("#pay-done")).to_contain_text("Pago enviado")
+    # Her passkey confirmed the payment before it was sent.
+    paths = [sent.split("\n", 1)[0] for sent in phone.sent]
+    submitted = max(i for i, p in enumerate(paths) if p.endswith("/wallet/api/transactions"))
+    assert any(p.endswith("/wallet/api/passkeys/login/finish") for p in paths[:submitted])
     mine = requests.get(f"{wallet_net.url}/accounts/{address}", timeout=10).json()
     balances = {b.get("asset_code", "XLM"): b["balance"] for b in mine["balances"]}
     assert balances == {"XLM": "0.0000000", "USDC": "22.5000000"}
