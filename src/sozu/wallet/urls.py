@@ -47,4 +47,5 @@ urlpatterns = [
     path("wallet/recibir/", web.page, {"name": "recibir"}, name="recibir"),
     path("wallet/pagar/", web.page, {"name": "pagar"}, name="pagar"),
     path("wallet/credito/", web.page, {"name": "credito"}, name="credito"),
+    path("wallet/recuperar/", web.page, {"name": "recuperar"}, name="recuperar"),
 ]

@@ -68,6 +68,7 @@ PAGES = {
     "pagar": "wallet/pagar.html",
     "credito": "wallet/credito.html",
     "entrar": "wallet/entrar.html",
+    "recuperar": "wallet/recuperar.html",
 }
 
 

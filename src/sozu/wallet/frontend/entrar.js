@@ -162,7 +162,11 @@ async function signIn() {
     if (server.has_keyblob && prf.output) {
       const blob = await api("GET", "/wallet/api/keyblob");
       const keypair = await openFromServer(blob, prf.output, server.credential_id);
-      await keepOnDevice(keypair, { tier: "A", credentialId: server.credential_id });
+      await keepOnDevice(keypair, {
+        tier: "A",
+        credentialId: server.credential_id,
+        account: server.account || keypair.publicKey(),
+      });
       document.body.dataset.walletTier = "A";
       show(status, "Recuperamos tu billetera.");
       window.location.assign("/wallet/");

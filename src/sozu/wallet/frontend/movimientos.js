@@ -2,13 +2,14 @@
 
 import { formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { api } from "./lib/api.js";
-import { localKeypair } from "./lib/keys.js";
+import { localKeypair, localWallet } from "./lib/keys.js";
 import { config, sep10Token, usdcPayments } from "./lib/stellar.js";
 
 // What Sozu knows of her payments: the NGO that paid each disbursement (by transaction hash).
 async function labels(cfg) {
   try {
-    const token = await sep10Token(cfg, await localKeypair());
+    const wallet = await localWallet();
+    const token = await sep10Token(cfg, await localKeypair(), wallet.account);
     const known = await api("GET", "/wallet/api/activity", undefined, { token });
     return new Map(known.map((k) => [k.tx_hash, k]));
   } catch (err) {

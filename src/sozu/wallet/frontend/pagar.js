@@ -20,7 +20,7 @@ function problem(text) {
 async function decode(cfg, text) {
   if (!text.trim().startsWith("web+stellar:")) return parsePayment(cfg, text);
   const keypair = await localKeypair();
-  const token = await sep10Token(cfg, keypair);
+  const token = await sep10Token(cfg, keypair, (await localWallet()).account);
   const found = await api("POST", "/wallet/api/sep7/check", { uri: text.trim() }, { token });
   if (found.asset_code !== cfg.usdc.code || found.asset_issuer !== cfg.usdc.issuer) {
     throw new Error("Este pedido de pago no es en USDC.");
@@ -69,8 +69,8 @@ async function confirm() {
     const wallet = await localWallet();
     await authenticate([wallet.credentialId]);
     const keypair = await localKeypair();
-    const tx = await buildPayment(cfg, keypair, pending);
-    const token = await sep10Token(cfg, keypair);
+    const tx = await buildPayment(cfg, keypair, wallet.account, pending);
+    const token = await sep10Token(cfg, keypair, wallet.account);
     const result = await api("POST", "/wallet/api/transactions", { transaction: tx.toXDR() }, { token });
     $("pay-review").hidden = true;
     show($("pay-done"), `Pago enviado. Código: ${result.hash.slice(0, 12)}…`);

@@ -1,7 +1,7 @@
 // Saldo: USDC from Horizon, its ARS equivalent from /wallet/api/rate; offline, the last one.
 
 import { api } from "./lib/api.js";
-import { localKeypair } from "./lib/keys.js";
+import { localKeypair, localWallet } from "./lib/keys.js";
 import { ageText, formatArs, formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { config, sep10Token, usdcBalance } from "./lib/stellar.js";
 
@@ -15,7 +15,7 @@ async function invitation(cfg) {
   const code = localStorage.getItem(INVITATION);
   if (!code) return;
   try {
-    const token = await sep10Token(cfg, await localKeypair());
+    const token = await sep10Token(cfg, await localKeypair(), (await localWallet()).account);
     const link = await api("POST", "/wallet/api/invitations/redeem", { code }, { token });
     localStorage.removeItem(INVITATION);
     show($("balance-link"), `Tu billetera quedó vinculada a ${link.organization}.`);
@@ -29,7 +29,7 @@ async function invitation(cfg) {
 
 async function links(cfg) {
   try {
-    const token = await sep10Token(cfg, await localKeypair());
+    const token = await sep10Token(cfg, await localKeypair(), (await localWallet()).account);
     const me = await api("GET", "/wallet/api/me", undefined, { token });
     const names = (me.links || []).map((l) => l.organization);
     if (names.length) show($("balance-orgs"), `Tu organización: ${names.join(", ")}`);

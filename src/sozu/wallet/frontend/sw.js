@@ -10,6 +10,7 @@ const SHELL = [
   "/wallet/pagar/",
   "/wallet/credito/",
   "/wallet/entrar/",
+  "/wallet/recuperar/",
   "/wallet/manifest.webmanifest",
 ];
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -548,3 +549,55 @@ def test_in_app_browser_is_told_to_open_chrome(live_server: Any, browser: Browse
     if shots:
         page.screenshot(path=f"{shots}/wallet-abrir-en-chrome-360.png", full_page=True)
     context.close()
+
+
+def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
+    live_server: Any, wallet_net: Any, invited: Any, browser: Browser, settings: Any
+) -> None:
+    from sozu.wallet import sms
+    from sozu.wallet.models import RecoveryRequest
+    from sozu.wallet.services.recovery import recovery_confirm
+
+    settings.SOZU_SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    beneficiary, code = invited
+    old = Phone(browser, live_server.url, hasPrf=False)
+    old.page.goto(f"{live_server.url}/wallet/?invitacion={code}")
+    old.page.wait_for_url(f"{live_server.url}/wallet/entrar/")
+    old.sign_up()
+    expect(old.page.locator("#balance-link")).to_be_visible()
+    old_key = Keypair.from_raw_ed25519_seed(old.seed()).public_key
+    recovery_code = old.recovery_code
+    old.context.close()  # the phone is lost
+
+    new = Phone(browser, live_server.url, hasPrf=False)
+    new.open("/wallet/entrar/")
+    new.page.get_by_role("link", name="Perdí mi teléfono: recuperar con mi código").click()
+    new.page.wait_for_selector("body[data-wallet-ready]")
+    new.page.get_by_label("Tu código de recuperación").fill(recovery_code)
+    new.page.get_by_role("button", name="Continuar").click()
+    expect(new.page.locator("#recover-step-sms")).to_be_visible()
+    assert len(sms.outbox) == 1 and sms.outbox[0].to == beneficiary.phone
+    otp = re.search(r"\b(\d{6})\b", sms.outbox[0].text)
+    assert otp is not None
+    new.page.get_by_label("El código que te mandamos por SMS").fill(otp.group(1))
+    new.page.get_by_role("button", name="Continuar").click()
+    expect(new.page.locator("#recover-step-staff")).to_be_visible()
+    new.page.get_by_role("button", name="Ya confirmaron").click()
+    expect(new.page.locator("#recover-problem")).to_contain_text("todavía no confirmó")
+    recovery_confirm(request=RecoveryRequest.objects.get(), actor="user:staff")
+    new.page.get_by_role("button", name="Ya confirmaron").click()
+    new.page.get_by_role("button", name="Firmar y recuperar").click()
+    new.page.wait_for_url(f"{live_server.url}/wallet/")
+    new.page.wait_for_selector("body[data-wallet-ready]")
+
+    # Her old account, now signed by the new phone's key; the lost key no longer signs.
+    new_key = Keypair.from_raw_ed25519_seed(new.seed()).public_key
+    record = requests.get(f"{wallet_net.url}/accounts/{old_key}", timeout=10).json()
+    weights = {sig["key"]: sig["weight"] for sig in record["signers"]}
+    assert weights[new_key] == 20 and weights.get(old_key, 0) == 0
+    expect(new.page.locator("#balance-account")).to_have_text(f"{old_key[:6]}…{old_key[-6:]}")
+    expect(new.page.locator("#balance-orgs")).to_contain_text("Asociación Civil de Prueba")
+    secrets = [Keypair.from_secret(recovery_code.replace(" ", "")).secret, *_encodings(new.seed())]
+    assert not [f for f in secrets for sent in new.sent if f in sent]
+    new.context.close()

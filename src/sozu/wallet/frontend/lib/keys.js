@@ -53,7 +53,9 @@ export async function openFromServer(blob, prfOutput, credentialId) {
 }
 
 // This device's copy: a fresh non-extractable key; IndexedDB keeps the CryptoKey object itself.
-export async function keepOnDevice(keypair, { tier, credentialId }) {
+// `account` differs from the key's own address after a recovery (her new device key signs for
+// her old account).
+export async function keepOnDevice(keypair, { tier, credentialId, account = keypair.publicKey() }) {
   const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
     "encrypt",
     "decrypt",
@@ -62,7 +64,7 @@ export async function keepOnDevice(keypair, { tier, credentialId }) {
   const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, keypair.rawSecretKey());
   await set(STORE_KEY, {
     version: 1,
-    account: keypair.publicKey(),
+    account,
     tier,
     credentialId,
     key,

@@ -68,15 +68,18 @@ export async function usdcPayments(cfg, account) {
 }
 
 // SEP-10: a challenge from /auth, signed with her key, answered for a short-lived token.
-export async function sep10Token(cfg, keypair) {
-  const cached = sessionStorage.getItem("sozu-sep10");
+// `account` is her G… address; `keypair` her device key (after a recovery, not the master key).
+export async function sep10Token(cfg, keypair, account = keypair.publicKey()) {
+  let cached = sessionStorage.getItem("sozu-sep10");
   if (cached) {
-    const { token, account, exp } = JSON.parse(cached);
-    if (account === keypair.publicKey() && exp > Date.now() / 1000 + 30) return token;
+    cached = JSON.parse(cached);
+    if (cached.account === account && cached.signer === keypair.publicKey() && cached.exp > Date.now() / 1000 + 30) {
+      return cached.token;
+    }
   }
-  const challenge = await api("GET", `/auth?account=${encodeURIComponent(keypair.publicKey())}`);
+  const challenge = await api("GET", `/auth?account=${encodeURIComponent(account)}`);
   const tx = TransactionBuilder.fromXDR(challenge.transaction, challenge.network_passphrase || cfg.network_passphrase);
-  if (tx.source === keypair.publicKey() || !tx.operations.length || tx.operations[0].source !== keypair.publicKey()) {
+  if (tx.source === account || !tx.operations.length || tx.operations[0].source !== account) {
     throw new Error("El desafío de inicio de sesión no es válido.");
   }
   tx.sign(keypair);
@@ -84,7 +87,7 @@ export async function sep10Token(cfg, keypair) {
   const payload = JSON.parse(atob(answered.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
   sessionStorage.setItem(
     "sozu-sep10",
-    JSON.stringify({ token: answered.token, account: keypair.publicKey(), exp: payload.exp }),
+    JSON.stringify({ token: answered.token, account, signer: keypair.publicKey(), exp: payload.exp }),
   );
   return answered.token;
 }
@@ -135,12 +138,12 @@ function memoFrom(memo, memoType) {
 }
 
 // The inner transaction she signs; Sozu wraps it in a fee bump and pays the fee.
-export async function buildPayment(cfg, keypair, { destination, amount, memo, memoType }) {
+export async function buildPayment(cfg, keypair, account, { destination, amount, memo, memoType }) {
   if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) {
     throw new Error("El monto no es válido.");
   }
   const server = horizon(cfg);
-  const source = await server.loadAccount(keypair.publicKey());
+  const source = await server.loadAccount(account);
   const tx = new TransactionBuilder(source, { fee: "100", networkPassphrase: cfg.network_passphrase })
     .addOperation(Operation.payment({ destination, asset: usdc(cfg), amount }))
     .addMemo(memoFrom(memo, memoType))
