@@ -175,7 +175,7 @@ async function signIn() {
     busy(false);
     show(
       problem,
-      "Tu clave quedó guardada en tu otro teléfono. Para recuperarla, pedile ayuda a tu organización.",
+      "Tu clave quedó guardada en tu otro teléfono. Para recuperarla, tocá «Perdí mi teléfono» y usá tu código de recuperación.",
     );
   } catch (err) {
     fail(err);

@@ -574,6 +574,9 @@ def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
     new.open("/wallet/entrar/")
     new.page.get_by_role("link", name="Perdí mi teléfono: recuperar con mi código").click()
     new.page.wait_for_selector("body[data-wallet-ready]")
+    shots = os.environ.get("SOZU_SCREENSHOT_DIR")
+    if shots:
+        new.page.screenshot(path=f"{shots}/wallet-recuperar-360.png", full_page=True)
     new.page.get_by_label("Tu código de recuperación").fill(recovery_code)
     new.page.get_by_role("button", name="Continuar").click()
     expect(new.page.locator("#recover-step-sms")).to_be_visible()
