@@ -63,7 +63,27 @@ MESSAGES: dict[str, tuple[Any, int]] = {
     ),
     "keyblob_missing": (_("This passkey has no saved key in Sozu."), 404),
     "account_mismatch": (_("The token belongs to another account."), 409),
+    "too_many_attempts": (_("Too many attempts from this connection: wait a few minutes."), 429),
 }
+
+#: Ceremonies started per client address in a window (sign-up and sign-in need no account,
+#: so a flood of them is limited before it reaches the database).
+RATE_WINDOW_SECONDS = 600
+
+
+def rate_limit(*, purpose: str, client: str, limit: int) -> None:
+    """Counts a ceremony started by `client` (its IP address); refuses past `limit` a window."""
+    from django.core.cache import cache
+
+    key = f"wallet-passkey:{purpose}:{client}"
+    cache.add(key, 0, RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RATE_WINDOW_SECONDS)
+        count = 1
+    if count > limit:
+        raise PasskeyError("too_many_attempts")
 
 
 class PasskeyError(Exception):

@@ -138,6 +138,10 @@ def _rp(request: HttpRequest) -> passkeys.RelyingParty:
     return passkeys.relying_party(host=request.get_host(), origin=origin)
 
 
+def _client(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
 def _signed_in(request: HttpRequest) -> WalletCredential:
     pk = request.session.get(SESSION_CREDENTIAL)
     credential = (
@@ -180,6 +184,9 @@ def _api(view: Any) -> Any:
 @require_http_methods(["POST"])
 @_api
 def register_begin(request: HttpRequest) -> HttpResponse:
+    passkeys.rate_limit(
+        purpose="register", client=_client(request), limit=settings.SOZU_WEBAUTHN_BEGIN_LIMIT
+    )
     options, challenge = passkeys.registration_begin(rp=_rp(request))
     request.session[SESSION_REGISTER] = challenge
     return JsonResponse({"options": json.loads(options)})
@@ -206,6 +213,9 @@ def login_begin(request: HttpRequest) -> HttpResponse:
     ids = body.get("credential_ids") or []
     if not isinstance(ids, list) or len(ids) > 20 or not all(isinstance(i, str) for i in ids):
         raise passkeys.PasskeyError("body_invalid")
+    passkeys.rate_limit(
+        purpose="login", client=_client(request), limit=settings.SOZU_WEBAUTHN_BEGIN_LIMIT
+    )
     options, challenge = passkeys.authentication_begin(rp=_rp(request), credential_ids=ids)
     request.session[SESSION_LOGIN] = challenge
     return JsonResponse({"options": json.loads(options)})

@@ -243,3 +243,18 @@ def test_pages_carry_horizon_in_connect_src_and_no_inline_script(settings: Any) 
     html = response.content.decode()
     assert 'id="wallet-config" type="application/json">' in html
     assert "<script>" not in html
+
+
+def test_ceremonies_started_from_one_address_are_limited(settings: Any) -> None:
+    settings.SOZU_WEBAUTHN_BEGIN_LIMIT = 3
+    client = Client()
+    url = "/wallet/api/passkeys/register/begin"
+    codes = [
+        client.post(url, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="es")
+        for _ in range(4)
+    ]
+    assert [r.status_code for r in codes] == [200, 200, 200, 429]
+    assert codes[-1].json()["detail"] == (
+        "Demasiados intentos desde esta conexión: esperá unos minutos."
+    )
+    assert WebAuthnChallenge.objects.count() == 3
