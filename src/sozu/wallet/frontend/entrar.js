@@ -102,15 +102,16 @@ async function offerAccount(keypair) {
     async () => {
       busy(true);
       try {
-        tx.sign(keypair);
+        // A fresh copy each time: a retry must not carry her signature twice.
+        const signed = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
+        signed.sign(keypair);
         const token = await sep10Token(cfg, keypair);
-        await api("POST", "/wallet/api/account/submit", { transaction: tx.toXDR() }, { token });
+        await api("POST", "/wallet/api/account/submit", { transaction: signed.toXDR() }, { token });
         window.location.assign("/wallet/");
       } catch (err) {
         fail(err);
       }
     },
-    { once: true },
   );
 }
 
@@ -139,10 +140,9 @@ async function signUp() {
           activate.hidden = true;
           await finish(keypair, second.prf.output, second.server);
         } catch (err) {
-          fail(err);
+          fail(err); // the button stays: she can tap again
         }
       },
-      { once: true },
     );
   } catch (err) {
     fail(err);
