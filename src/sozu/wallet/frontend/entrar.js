@@ -2,7 +2,15 @@
 // sealed under HKDF(PRF) and Sozu keeps only the ciphertext. Tier B: the key stays here.
 
 import { api } from "./lib/api.js";
-import { forgetDevice, keepOnDevice, localWallet, newKeypair, openFromServer, sealForServer } from "./lib/keys.js";
+import {
+  forgetDevice,
+  keepOnDevice,
+  localKeypair,
+  localWallet,
+  newKeypair,
+  openFromServer,
+  sealForServer,
+} from "./lib/keys.js";
 import { authenticate, register } from "./lib/passkey.js";
 import { Keypair, TransactionBuilder } from "@stellar/stellar-sdk";
 import { config, sep10Token } from "./lib/stellar.js";
@@ -200,5 +208,11 @@ if (!supported()) {
 } else {
   $("wallet-signup").querySelector("button").addEventListener("click", signUp);
   $("wallet-signin").addEventListener("click", signIn);
+  // From Saldo, when the sponsored account could not be made at sign-up: try again.
+  if (new URLSearchParams(window.location.search).get("activar")) {
+    localWallet().then(async (wallet) => {
+      if (wallet && wallet.account) await offerAccount(await localKeypair());
+    });
+  }
 }
 document.body.dataset.walletReady = "1";

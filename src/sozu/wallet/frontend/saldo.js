@@ -56,6 +56,7 @@ function render(entry, { offline }) {
   } else {
     note.hidden = true;
   }
+  $("balance-activate").hidden = offline || entry.exists;
 }
 
 async function rate() {

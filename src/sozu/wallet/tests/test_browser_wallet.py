@@ -604,3 +604,27 @@ def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
     secrets = [Keypair.from_secret(recovery_code.replace(" ", "")).secret, *_encodings(new.seed())]
     assert not [f for f in secrets for sent in new.sent if f in sent]
     new.context.close()
+
+
+def test_when_the_account_could_not_be_made_saldo_offers_to_activate_it_again(
+    live_server: Any, net_settings: Any, browser: Browser
+) -> None:
+    from sozu.wallet.services import accounts
+
+    phone = Phone(browser, live_server.url, hasPrf=False)
+    phone.sign_up()  # Sozu's sponsor has no account yet: the creation is refused
+    assert phone.recovery_code == ""
+    expect(phone.page.locator("#balance-note")).to_have_text(
+        "Tu cuenta todavía no está activa en la red."
+    )
+    accounts.sponsor_fund_on_localnet()
+    phone.page.get_by_role("link", name="Activar mi cuenta").click()
+    expect(phone.page.locator("#wallet-account")).to_be_visible()
+    phone.page.get_by_role("button", name="Firmar y activar mi cuenta").click()
+    phone.page.wait_for_url(f"{live_server.url}/wallet/")
+    expect(phone.page.locator("#balance-usdc")).to_have_text("0,00 USDC")
+    expect(phone.page.locator("#balance-activate")).to_be_hidden()
+    address = Keypair.from_raw_ed25519_seed(phone.seed()).public_key
+    record = requests.get(f"{net_settings.url}/accounts/{address}", timeout=10).json()
+    assert sorted(sig["weight"] for sig in record["signers"]) == [10, 10, 20]
+    phone.context.close()
