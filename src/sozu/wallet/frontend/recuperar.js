@@ -6,7 +6,7 @@
 import { Keypair, TransactionBuilder } from "@stellar/stellar-sdk";
 import { api } from "./lib/api.js";
 import { keepOnDevice } from "./lib/keys.js";
-import { register } from "./lib/passkey.js";
+import { authenticate, register } from "./lib/passkey.js";
 import { sealForServer } from "./lib/keys.js";
 import { registerServiceWorker, show } from "./lib/shell.js";
 import { config, horizon, sep10Token } from "./lib/stellar.js";
@@ -101,7 +101,13 @@ async function finish() {
     state.tx.sign(state.codeKey);
     await api("POST", `/wallet/api/recovery/${state.handle}/submit`, { transaction: state.tx.toXDR() });
     // A passkey for this phone; the new device key is kept as at sign-up.
-    const { server, prf } = await register();
+    let { server, prf } = await register();
+    if (!prf.output && server.backup_eligible && prf.enabled === true) {
+      // PRF not evaluated at create: the same second tap as at sign-up.
+      step("recover-step-activate");
+      await new Promise((resolve) => $("recover-activate").addEventListener("click", resolve, { once: true }));
+      ({ server, prf } = await authenticate([server.credential_id]));
+    }
     const tierA = !!prf.output && server.backup_eligible;
     if (tierA) {
       await api("PUT", "/wallet/api/keyblob", await sealForServer(state.device, prf.output, server.credential_id));

@@ -551,8 +551,20 @@ def test_in_app_browser_is_told_to_open_chrome(live_server: Any, browser: Browse
     context.close()
 
 
+@pytest.mark.parametrize(
+    "new_phone",
+    [
+        pytest.param({"hasPrf": False}, id="new-phone-tier-b"),
+        pytest.param({"prf_at_create": False}, id="new-phone-tier-a-second-tap"),
+    ],
+)
 def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
-    live_server: Any, wallet_net: Any, invited: Any, browser: Browser, settings: Any
+    live_server: Any,
+    wallet_net: Any,
+    invited: Any,
+    browser: Browser,
+    settings: Any,
+    new_phone: dict[str, Any],
 ) -> None:
     from sozu.wallet import sms
     from sozu.wallet.models import RecoveryRequest
@@ -570,7 +582,7 @@ def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
     recovery_code = old.recovery_code
     old.context.close()  # the phone is lost
 
-    new = Phone(browser, live_server.url, hasPrf=False)
+    new = Phone(browser, live_server.url, **new_phone)
     new.open("/wallet/entrar/")
     new.page.get_by_role("link", name="Perdí mi teléfono: recuperar con mi código").click()
     new.page.wait_for_selector("body[data-wallet-ready]")
@@ -591,6 +603,8 @@ def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
     recovery_confirm(request=RecoveryRequest.objects.get(), actor="user:staff")
     new.page.get_by_role("button", name="Ya confirmaron").click()
     new.page.get_by_role("button", name="Firmar y recuperar").click()
+    if new_phone.get("prf_at_create") is False:
+        new.page.get_by_role("button", name="Activá tu billetera").click()
     new.page.wait_for_url(f"{live_server.url}/wallet/")
     new.page.wait_for_selector("body[data-wallet-ready]")
 
@@ -601,6 +615,8 @@ def test_tier_b_recovers_on_a_new_phone_with_her_code_an_sms_and_her_ngo(
     assert weights[new_key] == 20 and weights.get(old_key, 0) == 0
     expect(new.page.locator("#balance-account")).to_have_text(f"{old_key[:6]}…{old_key[-6:]}")
     expect(new.page.locator("#balance-orgs")).to_contain_text("Asociación Civil de Prueba")
+    tier = "B" if new_phone.get("hasPrf") is False else "A"
+    assert WalletCredential.objects.order_by("-pk").first().prf_tier == tier  # type: ignore[union-attr]
     secrets = [Keypair.from_secret(recovery_code.replace(" ", "")).secret, *_encodings(new.seed())]
     assert not [f for f in secrets for sent in new.sent if f in sent]
     new.context.close()
