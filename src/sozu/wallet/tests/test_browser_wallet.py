@@ -528,15 +528,21 @@ def test_invited_balance_activity_receive_and_pay_pages(
     phone.context.close()
 
 
-def test_in_app_browser_is_told_to_open_chrome(live_server: Any, browser: Browser) -> None:
-    context = browser.new_context(
-        locale="es-AR",
-        viewport=PHONE,
-        user_agent=(
-            "Mozilla/5.0 (Linux; Android 13; SM-A045M) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/120.0 Mobile Safari/537.36 Instagram 312.0.0.0"
-        ),
-    )
+INSTAGRAM = (
+    "Mozilla/5.0 (Linux; Android 13; SM-A045M) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36 Instagram 312.0.0.0"
+)
+
+
+@pytest.mark.parametrize("in_app", [True, False], ids=["in-app-browser", "no-webauthn"])
+def test_in_app_browser_is_told_to_open_chrome(
+    live_server: Any, browser: Browser, in_app: bool
+) -> None:
+    if in_app:
+        context = browser.new_context(locale="es-AR", viewport=PHONE, user_agent=INSTAGRAM)
+    else:  # a browser without WebAuthn, whatever its user agent says
+        context = browser.new_context(locale="es-AR", viewport=PHONE)
+        context.add_init_script("delete window.PublicKeyCredential;")
     page = context.new_page()
     page.goto(f"{live_server.url}/wallet/entrar/")
     page.wait_for_selector("body[data-wallet-ready]")
@@ -546,7 +552,7 @@ def test_in_app_browser_is_told_to_open_chrome(live_server: Any, browser: Browse
     page.get_by_role("button", name="Copiar enlace").click()
     expect(page.locator("#wallet-copied")).to_be_visible()
     shots = os.environ.get("SOZU_SCREENSHOT_DIR")
-    if shots:
+    if shots and in_app:
         page.screenshot(path=f"{shots}/wallet-abrir-en-chrome-360.png", full_page=True)
     context.close()
 
