@@ -299,6 +299,12 @@ SOZU_MANUAL_USDC_ARS = os.environ.get("SOZU_MANUAL_USDC_ARS", "1450")
 SOZU_RATE_REFRESH_SECONDS = int(os.environ.get("SOZU_RATE_REFRESH_SECONDS", "300"))
 SOZU_RATE_STALE_MINUTES = int(os.environ.get("SOZU_RATE_STALE_MINUTES", "30"))
 SOZU_RATE_TIMEOUT_SECONDS = float(os.environ.get("SOZU_RATE_TIMEOUT_SECONDS", "5"))
+#: Passkeys: the WebAuthn RP id (a domain; empty: the request's host name) and how long a
+#: sign-up or sign-in challenge can be answered.
+SOZU_WEBAUTHN_RP_ID = os.environ.get("SOZU_WEBAUTHN_RP_ID", "")
+SOZU_WEBAUTHN_CHALLENGE_SECONDS = int(os.environ.get("SOZU_WEBAUTHN_CHALLENGE_SECONDS", "300"))
+#: Sign-ups and sign-ins started per client address in 10 minutes.
+SOZU_WEBAUTHN_BEGIN_LIMIT = int(os.environ.get("SOZU_WEBAUTHN_BEGIN_LIMIT", "30"))
 
 # --- Admin --------------------------------------------------------------------------------
 #: Where Django's admin is served (e.g. "ops-7f3a/"); empty turns the admin off.

@@ -63,6 +63,91 @@ class RateQuote(models.Model):
         return f"{self.source} {self.rate} @ {self.quoted_at:%Y-%m-%d %H:%M}"
 
 
+# --- Passkeys (issue 13): the recipient signs in with a passkey; no email, no password ---------
+
+
+class WalletUser(models.Model):
+    """A wallet holder as the passkeys know her: a random handle, nothing that identifies her.
+
+    Not a staff user (no django.contrib.auth row): the wallet session is kept apart from the
+    dashboard's sign-in.
+    """
+
+    #: WebAuthn's user.id (base64url of 32 random bytes); also the passkey's user name.
+    handle = models.CharField(max_length=64, unique=True)
+    #: Her Stellar account, once she proved it with SEP-10 (public: a G… address).
+    account = models.CharField(max_length=56, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"wallet:{self.handle[:10]}"
+
+
+class WalletCredential(models.Model):
+    """One passkey of a wallet holder, as verified at registration by py_webauthn."""
+
+    class Tier(models.TextChoices):
+        PENDING = "", _("Not decided yet")
+        #: A 32-byte PRF result and a backup-eligible (synced) passkey: the key blob is stored.
+        A = "A", _("Synced passkey with PRF")
+        #: Otherwise: the secret stays on her device; recovery goes through recovery signers.
+        B = "B", _("Key kept on the device")
+
+    user = models.ForeignKey(WalletUser, on_delete=models.CASCADE, related_name="credentials")
+    #: base64url of the raw credential id.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    #: The COSE public key.
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    #: Flags of the authenticator data: BE (may be synced) and BS (is synced now).
+    backup_eligible = models.BooleanField(default=False)
+    backup_state = models.BooleanField(default=False)
+    prf_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}:{self.credential_id[:12]}"
+
+
+class WalletKeyBlob(models.Model):
+    """Tier A: her Stellar secret encrypted on her phone (AES-GCM under HKDF of the PRF output).
+
+    Only the ciphertext, the IV and the HKDF salt are stored: the server never sees the secret,
+    the PRF output or the wrapping key, so it cannot decrypt this.
+    """
+
+    credential = models.OneToOneField(
+        WalletCredential, on_delete=models.CASCADE, related_name="keyblob"
+    )
+    ciphertext = models.TextField()  # base64url
+    iv = models.CharField(max_length=32)  # base64url of 12 bytes
+    salt = models.CharField(max_length=64)  # base64url of 32 bytes
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"keyblob:{self.credential_id}"
+
+
+class WebAuthnChallenge(models.Model):
+    """A WebAuthn challenge handed to a browser: answered once, before it expires."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("Registration")
+        LOGIN = "login", _("Sign-in")
+
+    challenge = models.CharField(max_length=128, unique=True)  # base64url
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    #: Registration: the handle the new passkey is made for (the user row is made at finish).
+    user_handle = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.challenge[:12]}"
+
+
 class WalletTransaction(models.Model):
     """A transaction a wallet signed and Sozu submits (co-signed as sponsor, or fee-bumped).
 

@@ -1,0 +1,51 @@
+// What every page of the wallet does: register the service worker, find her wallet, format.
+
+import { localWallet } from "./keys.js";
+
+export function registerServiceWorker() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/wallet/sw.js", { scope: "/wallet/" }).catch(() => {});
+  }
+}
+
+// Her wallet on this device, or a trip to the sign-in page.
+export async function requireWallet() {
+  const wallet = await localWallet();
+  if (!wallet) {
+    window.location.assign("/wallet/entrar/");
+    return null;
+  }
+  return wallet;
+}
+
+const usdcFormat = new Intl.NumberFormat("es-AR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const arsFormat = new Intl.NumberFormat("es-AR", { minimumFractionDigits: 0, maximumFractionDigits: 0 });
+
+// Amounts arrive as decimal strings; the display rounds them, nothing is computed with floats
+// that is ever paid.
+export function formatUsdc(value) {
+  return usdcFormat.format(Number(value));
+}
+
+export function formatArs(usdcAmount, rate) {
+  // Display only: pesos = USDC × rate, rounded to the peso.
+  return arsFormat.format(Number(usdcAmount) * Number(rate));
+}
+
+export function ageText(timestamp, now = Date.now()) {
+  const minutes = Math.max(0, Math.floor((now - timestamp) / 60000));
+  if (minutes < 1) return "hace menos de 1 min";
+  if (minutes < 60) return `hace ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours === 1 ? "hace 1 hora" : `hace ${hours} horas`;
+}
+
+export function show(el, text) {
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+}
+
+export function shortAddress(a) {
+  return a ? `${a.slice(0, 6)}…${a.slice(-6)}` : "";
+}

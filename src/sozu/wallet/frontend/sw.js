@@ -1,0 +1,71 @@
+// The wallet's service worker: the shell (pages, bundles, styles) works offline.
+// Pages: network first, the cached copy when offline. Static assets: cache first.
+// Nothing from /wallet/api/ or Horizon is cached here (balances are kept by the page itself).
+
+const CACHE = "sozu-wallet-v1";
+const SHELL = [
+  "/wallet/",
+  "/wallet/movimientos/",
+  "/wallet/recibir/",
+  "/wallet/pagar/",
+  "/wallet/credito/",
+  "/wallet/entrar/",
+  "/wallet/recuperar/",
+  "/wallet/manifest.webmanifest",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => Promise.all(SHELL.map((url) => cache.add(url).catch(() => null))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    // Stale while revalidate: the cached copy at once, a fresh one for next time.
+    event.respondWith(
+      caches.match(request).then((hit) => {
+        const fresh = fetch(request)
+          .then((response) => {
+            if (response.ok) {
+              const copy = response.clone();
+              caches.open(CACHE).then((cache) => cache.put(request, copy));
+            }
+            return response;
+          })
+          .catch(() => hit);
+        return hit || fresh;
+      }),
+    );
+    return;
+  }
+  if (SHELL.includes(url.pathname)) {
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok) {
+            const copy = response.clone();
+            caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
+          }
+          return response;
+        })
+        .catch(() => caches.match(url.pathname)),
+    );
+  }
+});
