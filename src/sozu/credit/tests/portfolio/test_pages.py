@@ -105,7 +105,8 @@ def test_the_report_as_csv_xlsx_and_pdf(book) -> None:
     never_row = by_loan[book["never"].pk]
     assert never_row[1] == f"Persona {book['never'].pk}" and never_row[15] == "90+"
     assert Decimal(str(never_row[11])) == state.overdue.quantize(Decimal("0.01"))
-    assert never_row[13].date() == state.oldest_unpaid_due
+    due = never_row[13]
+    assert isinstance(due, dt.datetime) and due.date() == state.oldest_unpaid_due
     with at(TODAY):
         pdf = client.get("/creditos/mora/reporte.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
