@@ -403,6 +403,7 @@ def build(
                 "fees",
                 "total",
                 "balance",
+                "kind",
             ],
             (
                 (
@@ -416,6 +417,7 @@ def build(
                     r.fees,
                     r.total,
                     r.balance,
+                    Cuota.Kind.CUOTA,
                 )
                 for k, t in enumerate(assignment)
                 for r in computed[t][0]
