@@ -18,7 +18,15 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => Promise.all(SHELL.map((url) => cache.add(url).catch(() => null))))
+      // Without cookies: the shell carries nothing of hers, and a response to a request made
+      // with the session cookie of before her sign-in would clear the new session's cookie.
+      .then((cache) =>
+        Promise.all(
+          SHELL.map((url) =>
+            cache.add(new Request(url, { credentials: "omit" })).catch(() => null),
+          ),
+        ),
+      )
       .then(() => self.skipWaiting()),
   );
 });
