@@ -334,7 +334,11 @@ LOGGING = {
 # --- credit reports and the wallet's loan API (issue 12) ---
 #: A PDF report longer than this is refused (CSV and XLSX have no limit).
 SOZU_REPORT_PDF_MAX_ROWS = int(os.environ.get("SOZU_REPORT_PDF_MAX_ROWS", "5000"))
-#: How long a staff-issued wallet token is good for (until the wallet signs in with SEP-10).
+#: How long a staff-issued wallet token is good for (the wallet itself signs in with SEP-10).
 SOZU_WALLET_TOKEN_TTL_SECONDS = int(os.environ.get("SOZU_WALLET_TOKEN_TTL_SECONDS", "3600"))
-#: Who may call /api/v1/wallet/…: classes tried in order (SEP-10 JWTs join in the next issue).
-SOZU_WALLET_AUTHENTICATORS = ["sozu.credit.wallet_auth.SignedTokenAuthenticator"]
+#: Who may call /api/v1/wallet/…: classes tried in order (the wallet's SEP-10 JWT, then a
+#: staff-issued token).
+SOZU_WALLET_AUTHENTICATORS = [
+    "sozu.credit.wallet_auth.Sep10Authenticator",
+    "sozu.credit.wallet_auth.SignedTokenAuthenticator",
+]

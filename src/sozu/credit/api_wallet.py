@@ -51,6 +51,7 @@ class CuotaOut(Schema):
 
 class LoanOut(Schema):
     id: int
+    organization: str = Field(description="The organization that lent it.")
     reference: str = Field(examples=["SOZU-12"])
     status: str
     currency: Literal["USDC", "ARS"]
@@ -122,6 +123,7 @@ def loan_out(loan: Loan, position: Position) -> dict[str, Any]:
     payable = loan.status == Loan.Status.ACTIVE and loan.currency == Currency.USDC
     return {
         "id": loan.pk,
+        "organization": loan.organization.name,
         "reference": loan.reference,
         "status": loan.status,
         "currency": loan.currency,
@@ -144,16 +146,16 @@ def loan_out(loan: Loan, position: Position) -> dict[str, Any]:
 @router.get("/wallet/loans", response={200: LoanList, **problems()})
 def wallet_loans_api(request: HttpRequest) -> dict[str, Any]:
     """Her loans, newest first, each with what she owes and her next cuota."""
-    her = wallet_caller_of(request).beneficiary
+    her = wallet_caller_of(request).beneficiaries
     today = timezone.localdate()
-    loans = wallet_loan_list(beneficiary=her)
+    loans = wallet_loan_list(beneficiaries=her)
     return {"results": [loan_out(loan, loan_position(loan=loan, as_of=today)) for loan in loans]}
 
 
 @router.get("/wallet/loans/{loan_id}", response={200: LoanDetail, **problems(400, 404)})
 def wallet_loan_api(request: HttpRequest, loan_id: ObjectId) -> dict[str, Any]:
     """One of her loans with its whole schedule, cuota by cuota, as it stands today."""
-    loan = wallet_loan_get(beneficiary=wallet_caller_of(request).beneficiary, loan_id=loan_id)
+    loan = wallet_loan_get(beneficiaries=wallet_caller_of(request).beneficiaries, loan_id=loan_id)
     position = loan_position(loan=loan, as_of=timezone.localdate())
     return {
         **loan_out(loan, position),
@@ -177,7 +179,7 @@ def wallet_payment_request_api(
     request: HttpRequest, loan_id: ObjectId, query: Query[PaymentRequestQuery]
 ) -> dict[str, Any]:
     """A SEP-7 payment request to pay a cuota to the loan's muxed address, with its memo."""
-    loan = wallet_loan_get(beneficiary=wallet_caller_of(request).beneficiary, loan_id=loan_id)
+    loan = wallet_loan_get(beneficiaries=wallet_caller_of(request).beneficiaries, loan_id=loan_id)
     found = loan_payment_request(loan=loan, as_of=timezone.localdate(), cuota=query.cuota)
     return {
         "loan_id": found.loan_id,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Sequence
+
+from django.db.models import F, QuerySet
 
 from sozu.beneficiaries.models import Beneficiary
 from sozu.credit.errors import SozuError
@@ -14,11 +16,12 @@ L = Loan.Status
 WALLET_VISIBLE = (L.APPROVED, L.DISBURSING, L.ACTIVE, L.PAID_OFF, L.WRITTEN_OFF)
 
 
-def wallet_loan_list(*, beneficiary: Beneficiary) -> QuerySet[Loan]:
+def wallet_loan_list(*, beneficiaries: Sequence[Beneficiary]) -> QuerySet[Loan]:
+    """Her loans in every organization that linked her (one beneficiary record each)."""
     return (
         Loan.objects.filter(
-            organization_id=beneficiary.organization_id,
-            beneficiary=beneficiary,
+            beneficiary__in=[b.pk for b in beneficiaries],
+            organization_id=F("beneficiary__organization_id"),
             status__in=WALLET_VISIBLE,
         )
         .select_related("organization")
@@ -26,9 +29,9 @@ def wallet_loan_list(*, beneficiary: Beneficiary) -> QuerySet[Loan]:
     )
 
 
-def wallet_loan_get(*, beneficiary: Beneficiary, loan_id: int) -> Loan:
+def wallet_loan_get(*, beneficiaries: Sequence[Beneficiary], loan_id: int) -> Loan:
     """Her loan; anyone else's id (or a draft of hers) is not found, like a missing one."""
-    loan = wallet_loan_list(beneficiary=beneficiary).filter(pk=loan_id).first()
+    loan = wallet_loan_list(beneficiaries=beneficiaries).filter(pk=loan_id).first()
     if loan is None:
         raise SozuError("not_found")
     return loan

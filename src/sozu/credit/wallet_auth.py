@@ -1,17 +1,22 @@
 """Who is calling the wallet's loan API: a beneficiary (the emprendedora), never a staff member.
 
 Authentication is pluggable: `SOZU_WALLET_AUTHENTICATORS` lists classes (dotted paths) that
-turn a bearer token into the Beneficiary it belongs to, tried in order. Today the only one is
-`SignedTokenAuthenticator`: a short-lived token signed with the project's SECRET_KEY
-(django.core.signing, its own salt), bound to one beneficiary of one organization and issued
-by staff with `sozu.credit.services.wallet.wallet_token_issue`. The wallet (next issue) signs
-in with SEP-10 instead: a `Sep10JwtAuthenticator` that reads the JWT's account and finds the
-beneficiary linked to it takes this one's place in the setting; the API does not change.
+turn a bearer token into the beneficiaries it speaks for, tried in order:
+
+- `Sep10Authenticator` (the wallet): the SEP-10 JWT of her Stellar account (sozu.wallet.sep10).
+  She is every approved beneficiary whose address is that account, one per organization that
+  linked her (an invitation binds the address); an account no organization linked yet is
+  signed in and has no loans.
+- `SignedTokenAuthenticator`: a short-lived token signed with the project's SECRET_KEY
+  (django.core.signing, its own salt), bound to one beneficiary of one organization, issued by
+  staff with `sozu.credit.services.wallet.wallet_token_issue` (support, or a wallet that is not
+  Sozu's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from django.conf import settings
@@ -20,16 +25,15 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer
+from stellar_sdk import MuxedAccount
 
 from sozu.beneficiaries.models import Beneficiary
 from sozu.errors import MESSAGES, SozuError
+from sozu.wallet import errors as _wallet_errors  # noqa: F401  # registers wallet_unauthenticated
+from sozu.wallet import sep10
 
 MESSAGES.update(
     {
-        "wallet_unauthenticated": (
-            _("Sign in to your wallet: this needs a valid wallet session."),
-            401,
-        ),
         "wallet_token_expired": (
             _("Your wallet session expired: sign in again."),
             401,
@@ -49,20 +53,18 @@ def token_ttl_seconds() -> int:
 
 @dataclass(frozen=True)
 class WalletCaller:
-    """The beneficiary the token belongs to (her organization is hers)."""
+    """Who is calling: her beneficiary records (one per organization that linked her; none
+    for a wallet no organization linked yet)."""
 
-    beneficiary: Beneficiary
-
-    @property
-    def organization_id(self) -> int:
-        return self.beneficiary.organization_id
+    beneficiaries: tuple[Beneficiary, ...]
 
 
 class WalletAuthenticator(Protocol):
-    """Turns a bearer token into her Beneficiary, None when the token is not of this kind;
-    raises SozuError (401) for a token of this kind that is no longer good (e.g. expired)."""
+    """Turns a bearer token into her beneficiary records, None when the token is not of this
+    kind (or names nobody); raises SozuError (401) for a token of this kind that is no longer
+    good (e.g. expired)."""
 
-    def beneficiary_for(self, token: str) -> Beneficiary | None: ...
+    def beneficiaries_for(self, token: str) -> Sequence[Beneficiary] | None: ...
 
 
 def sign_wallet_token(beneficiary: Beneficiary) -> str:
@@ -73,7 +75,7 @@ def sign_wallet_token(beneficiary: Beneficiary) -> str:
 class SignedTokenAuthenticator:
     """Tokens from `wallet_token_issue`: signed, expiring, bound to one beneficiary."""
 
-    def beneficiary_for(self, token: str) -> Beneficiary | None:
+    def beneficiaries_for(self, token: str) -> Sequence[Beneficiary] | None:
         try:
             payload = signing.loads(token, salt=TOKEN_SALT, max_age=token_ttl_seconds())
         except signing.SignatureExpired:
@@ -91,14 +93,37 @@ class SignedTokenAuthenticator:
         # A beneficiary turned inactive (or never approved) has no wallet session any more.
         if found is None or found.status != Beneficiary.Status.APPROVED:
             return None
-        return found
+        return [found]
+
+
+class Sep10Authenticator:
+    """The wallet's SEP-10 token: every approved beneficiary whose address is her account."""
+
+    def beneficiaries_for(self, token: str) -> Sequence[Beneficiary] | None:
+        if token.count(".") != 2:  # not a JWT
+            return None
+        try:
+            account = sep10.token_account(token)
+        except sep10.Sep10Expired:
+            raise SozuError("wallet_token_expired") from None
+        except sep10.Sep10Error:
+            return None
+        base = MuxedAccount.from_account(account).account_id
+        return list(
+            Beneficiary.objects.filter(stellar_address=base, status=Beneficiary.Status.APPROVED)
+            .select_related("organization")
+            .order_by("organization_id")
+        )
 
 
 def authenticators() -> list[WalletAuthenticator]:
     paths = getattr(
         settings,
         "SOZU_WALLET_AUTHENTICATORS",
-        ["sozu.credit.wallet_auth.SignedTokenAuthenticator"],
+        [
+            "sozu.credit.wallet_auth.Sep10Authenticator",
+            "sozu.credit.wallet_auth.SignedTokenAuthenticator",
+        ],
     )
     return [cast(WalletAuthenticator, import_string(path)()) for path in paths]
 
@@ -118,9 +143,9 @@ class WalletToken(HttpBearer):
         # A token is printable ASCII; anything else (a NUL breaks PostgreSQL) is none.
         if token.isprintable() and token.isascii() and len(token) < 2000:
             for authenticator in authenticators():
-                beneficiary = authenticator.beneficiary_for(token)
-                if beneficiary is not None:
-                    return WalletCaller(beneficiary)
+                found = authenticator.beneficiaries_for(token)
+                if found is not None:
+                    return WalletCaller(tuple(found))
         raise SozuError("wallet_unauthenticated")
 
 

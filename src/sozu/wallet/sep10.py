@@ -48,6 +48,10 @@ class Sep10Error(Exception):
         self.status = status
 
 
+class Sep10Expired(Sep10Error):
+    """A token that was good and has expired: sign in again."""
+
+
 @dataclass(frozen=True)
 class Token:
     jwt: str
@@ -186,7 +190,7 @@ def token_account(token: str, *, now: dt.datetime | None = None) -> str:
     except jwt.InvalidTokenError as exc:
         raise Sep10Error(_("The token is not valid."), status=401) from exc
     if int(claims["exp"]) <= int(moment.timestamp()):
-        raise Sep10Error(_("The token has expired: sign in again."), status=401)
+        raise Sep10Expired(_("The token has expired: sign in again."), status=401)
     return str(claims["sub"])
 
 
