@@ -15,8 +15,8 @@ turn a bearer token into the beneficiaries it speaks for, tried in order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from django.conf import settings
