@@ -25,13 +25,7 @@ from sozu.credit.models import Loan
 from sozu.credit.payment_request import loan_payment_destination
 from sozu.credit.selectors import loan_position
 from sozu.credit.tests.reports_data import active_loan
-from sozu.wallet.tests.test_browser_wallet import (  # noqa: F401  # fixtures
-    Phone,
-    _axe_problems,
-    browser,
-    invited,
-    wallet_net,
-)
+from sozu.wallet.tests.test_browser_wallet import Phone, _axe_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

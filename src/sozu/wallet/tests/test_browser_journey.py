@@ -28,12 +28,7 @@ from sozu.disbursements.models import Batch, Payout
 from sozu.disbursements.tests.web.test_browser_batches import person
 from sozu.disbursements.worker import Worker
 from sozu.wallet.models import WalletCredential
-from sozu.wallet.tests.test_browser_wallet import (  # noqa: F401  # fixtures
-    Phone,
-    _encodings,
-    browser,
-    wallet_net,
-)
+from sozu.wallet.tests.test_browser_wallet import Phone, _encodings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
