@@ -6,7 +6,7 @@ SEP-10 token (`Authorization: Bearer …`); its `sub` is the only account they a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -15,6 +15,7 @@ from django.urls import URLPattern, path
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import Field
 
 from sozu.core.api import (
     JsonObjectParser,
@@ -141,11 +142,13 @@ class XdrOut(Schema):
 class ActivityOut(Schema):
     #: The hash Horizon lists the payment under (a fee bump's outer hash when there is one).
     tx_hash: str
-    kind: str
+    kind: Literal["disbursement", "repayment"]
     organization: str
     memo: str
     amount: str
     paid_at: str | None
+    loan: str | None = Field(None, description="A repayment's loan reference.")
+    cuotas: list[int] = Field(default=[], description="The cuotas a repayment paid.")
 
 
 class MeOut(Schema):
@@ -322,7 +325,9 @@ def recovery_submit(request: HttpRequest, handle: str, body: TransactionIn) -> d
 @router.get("/activity", response=list[ActivityOut], url_name="wallet_activity")
 def activity(request: HttpRequest) -> list[dict[str, Any]]:
     """What the server knows about her payments, to label her history: each payout an NGO
-    paid her (by its transaction hash). Amounts and balances still come from the network."""
+    paid her, and each repayment of hers with the loan and cuotas it paid (by transaction
+    hash). Amounts and balances still come from the network."""
+    from sozu.credit.selectors_wallet import wallet_repayments
     from sozu.disbursements.models import Payout
 
     account = account_of(request)
@@ -332,7 +337,7 @@ def activity(request: HttpRequest) -> list[dict[str, Any]]:
         .select_related("organization")
         .order_by("-paid_at", "-id")[:200]
     )
-    return [
+    disbursements = [
         {
             "tx_hash": p.outer_tx_hash or p.tx_hash,
             "kind": "disbursement",
@@ -343,6 +348,20 @@ def activity(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for p in paid
     ]
+    repayments = [
+        {
+            "tx_hash": r.tx_hash,
+            "kind": "repayment",
+            "organization": r.organization,
+            "memo": r.loan_reference,
+            "amount": format(r.amount, "f"),
+            "paid_at": r.received_on.isoformat(),
+            "loan": r.loan_reference,
+            "cuotas": list(r.cuotas),
+        }
+        for r in wallet_repayments(account=account)
+    ]
+    return disbursements + repayments
 
 
 @router.get("/me", response=MeOut, url_name="wallet_me")
