@@ -41,6 +41,7 @@ urlpatterns = [
     path("wallet/api/keyblob", web.keyblob, name="keyblob"),
     path("wallet/manifest.webmanifest", web.manifest, name="manifest"),
     path("wallet/sw.js", web.service_worker, name="service_worker"),
+    path("wallet/jsi18n/<str:lang>/", web.javascript_catalog, name="jsi18n"),
     path("wallet/", web.page, {"name": "saldo"}, name="saldo"),
     path("wallet/entrar/", web.page, {"name": "entrar"}, name="entrar"),
     path("wallet/movimientos/", web.page, {"name": "movimientos"}, name="movimientos"),

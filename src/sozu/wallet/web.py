@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import JavaScriptCatalog
 
 from sozu.core.api import answer
 from sozu.wallet import passkeys, sep10
@@ -72,6 +74,11 @@ PAGES = {
 }
 
 
+def catalog_language() -> str:
+    """The request's language as one of LANGUAGES (`es-ar`, the default, is `es`)."""
+    return translation.get_supported_language_variant(translation.get_language())
+
+
 def page(request: HttpRequest, name: str) -> HttpResponse:
     template = PAGES.get(name)
     if template is None:
@@ -79,7 +86,11 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     response = render(
         request,
         template,
-        {"wallet_page": name, "wallet_config": _config()},
+        {
+            "wallet_page": name,
+            "wallet_config": _config(),
+            "wallet_language": catalog_language(),
+        },
     )
     response["Content-Security-Policy"] = wallet_csp()
     return response
@@ -90,6 +101,22 @@ def manifest(request: HttpRequest) -> HttpResponse:
         request, "wallet/manifest.webmanifest", content_type="application/manifest+json"
     )
     return response
+
+
+_catalog = JavaScriptCatalog.as_view(domain="djangojs", packages=["sozu.wallet"])
+
+
+def javascript_catalog(request: HttpRequest, lang: str) -> HttpResponseBase:
+    """The wallet JS's messages (Django's JavaScript catalog) in the language named by the URL.
+
+    The language is in the path, not taken from the request, so that each language is its own
+    URL: the service worker precaches both and a page in English never gets a cached Spanish
+    catalog (or the other way round). Loaded by `wallet/base.html` before the page's module.
+    """
+    if lang not in dict(settings.LANGUAGES):
+        raise Http404
+    with translation.override(lang):
+        return _catalog(request)
 
 
 @never_cache

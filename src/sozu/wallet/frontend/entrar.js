@@ -2,6 +2,7 @@
 // sealed under HKDF(PRF) and Sozu keeps only the ciphertext. Tier B: the key stays here.
 
 import { api } from "./lib/api.js";
+import { gettext, interpolate } from "./lib/i18n.js";
 import {
   forgetDevice,
   keepOnDevice,
@@ -29,8 +30,8 @@ function fail(err) {
   busy(false);
   const text =
     err && err.name === "NotAllowedError"
-      ? "Se canceló o se venció el pedido de la huella. Probá de nuevo."
-      : (err && err.message) || "Algo salió mal. Probá de nuevo.";
+      ? gettext("The fingerprint request was cancelled or expired. Try again.")
+      : (err && err.message) || gettext("Something went wrong. Try again.");
   show(problem, text);
 }
 
@@ -54,15 +55,23 @@ async function finish(keypair, prfOutput, server) {
     // the address is bound on the next sign-in; her key is safe already
   }
   document.body.dataset.walletTier = tierA ? "A" : "B";
-  show(status, tierA ? "¡Listo! Tu billetera está guardada con tu huella." : "¡Listo! Tu billetera quedó guardada en este teléfono.");
+  show(
+    status,
+    tierA
+      ? gettext("Done! Your wallet is saved with your fingerprint.")
+      : gettext("Done! Your wallet is saved on this phone."),
+  );
   await offerAccount(keypair);
 }
 
-const ROLES = {
-  device: "este teléfono",
-  sozu_recovery: "recuperación de Sozu",
-  recovery_code: "tu código de recuperación",
-};
+function roleName(role) {
+  const names = {
+    device: gettext("this phone"),
+    sozu_recovery: gettext("Sozu recovery"),
+    recovery_code: gettext("your recovery code"),
+  };
+  return names[role] || role;
+}
 
 function groups(text) {
   return text.match(/.{1,4}/g).join(" ");
@@ -85,18 +94,22 @@ async function offerAccount(keypair) {
   const summary = built.summary;
   const mine = tx.operations.some((op) => op.destination === keypair.publicKey() || op.source === keypair.publicKey());
   if (summary.account !== keypair.publicKey() || !mine) {
-    show(problem, "La cuenta que armó el servidor no es la tuya: no la firmamos.");
+    show(problem, gettext("The account the server built is not yours: we did not sign it."));
     return;
   }
   $("wallet-start").hidden = true;
   $("recovery-code").textContent = groups(recovery.secret());
   const list = $("account-summary");
   const items = [
-    `Tu dirección: ${summary.account}`,
-    `Saldo inicial: ${summary.starting_balance} XLM (Sozu paga la reserva)`,
-    `Puede recibir ${summary.asset.code}`,
-    ...summary.signers.map((s) => `Firma ${ROLES[s.role] || s.role}: peso ${s.weight}`),
-    `Se necesita peso ${summary.thresholds.medium} para mover fondos`,
+    interpolate(gettext("Your address: %(account)s"), { account: summary.account }),
+    interpolate(gettext("Starting balance: %(balance)s XLM (Sozu pays the reserve)"), {
+      balance: summary.starting_balance,
+    }),
+    interpolate(gettext("Can receive %(asset)s"), { asset: summary.asset.code }),
+    ...summary.signers.map((s) =>
+      interpolate(gettext("Signer %(role)s: weight %(weight)s"), { role: roleName(s.role), weight: s.weight }),
+    ),
+    interpolate(gettext("Weight %(weight)s is needed to move funds"), { weight: summary.thresholds.medium }),
   ];
   for (const text of items) {
     const li = document.createElement("li");
@@ -176,14 +189,16 @@ async function signIn() {
         account: server.account || keypair.publicKey(),
       });
       document.body.dataset.walletTier = "A";
-      show(status, "Recuperamos tu billetera.");
+      show(status, gettext("We restored your wallet."));
       window.location.assign("/wallet/");
       return;
     }
     busy(false);
     show(
       problem,
-      "Tu clave quedó guardada en tu otro teléfono. Para recuperarla, tocá «Perdí mi teléfono» y usá tu código de recuperación.",
+      gettext(
+        "Your key was kept on your other phone. To recover it, tap “I lost my phone” and use your recovery code.",
+      ),
     );
   } catch (err) {
     fail(err);
@@ -192,7 +207,7 @@ async function signIn() {
 
 function copyLink() {
   const url = window.location.href;
-  const done = () => show($("wallet-copied"), "Enlace copiado.");
+  const done = () => show($("wallet-copied"), gettext("Link copied."));
   if (navigator.clipboard && navigator.clipboard.writeText) {
     navigator.clipboard.writeText(url).then(done, () => show($("wallet-copied"), url));
   } else {

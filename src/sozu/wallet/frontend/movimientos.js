@@ -2,6 +2,7 @@
 
 import { formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { api } from "./lib/api.js";
+import { gettext, interpolate, locale } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { config, sep10Token, usdcPayments } from "./lib/stellar.js";
 
@@ -17,7 +18,7 @@ async function labels(cfg) {
   }
 }
 
-const dateFormat = new Intl.DateTimeFormat("es-AR", { dateStyle: "short", timeStyle: "short" });
+const dateFormat = new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "short" });
 
 async function main() {
   registerServiceWorker();
@@ -28,7 +29,7 @@ async function main() {
   try {
     const cfg = config();
     const [items, known] = await Promise.all([usdcPayments(cfg, wallet.account), labels(cfg)]);
-    if (!items.length) show(empty, "Todavía no tenés movimientos.");
+    if (!items.length) show(empty, gettext("You have no movements yet."));
     for (const p of items) {
       const li = document.createElement("li");
       li.className = p.incoming ? "movement in" : "movement out";
@@ -36,7 +37,9 @@ async function main() {
       what.className = "movement-what";
       const label = known.get(p.hash);
       const who = label && label.organization ? label.organization : shortAddress(p.counterparty);
-      what.textContent = `${p.incoming ? "Recibiste de" : "Pagaste a"} ${who}`;
+      what.textContent = p.incoming
+        ? interpolate(gettext("Received from %(who)s"), { who })
+        : interpolate(gettext("Paid to %(who)s"), { who });
       const amount = document.createElement("span");
       amount.className = "movement-amount";
       amount.textContent = `${p.incoming ? "+" : "−"}${formatUsdc(p.amount)} USDC`;
@@ -47,7 +50,7 @@ async function main() {
       list.append(li);
     }
   } catch (err) {
-    show(empty, "Sin conexión: no pudimos leer tus movimientos.");
+    show(empty, gettext("Offline: we could not read your movements."));
   }
   document.body.dataset.walletReady = "1";
 }

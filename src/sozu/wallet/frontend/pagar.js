@@ -3,10 +3,11 @@
 
 import jsQR from "jsqr";
 import { api } from "./lib/api.js";
+import { gettext, interpolate } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { authenticate } from "./lib/passkey.js";
 import { formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
-import { PAY_ERRORS, buildPayment, config, parsePayment, sep10Token } from "./lib/stellar.js";
+import { buildPayment, payError, config, parsePayment, sep10Token } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
 let pending = null;
@@ -23,7 +24,7 @@ async function decode(cfg, text) {
   const token = await sep10Token(cfg, keypair, (await localWallet()).account);
   const found = await api("POST", "/wallet/api/sep7/check", { uri: text.trim() }, { token });
   if (found.asset_code !== cfg.usdc.code || found.asset_issuer !== cfg.usdc.issuer) {
-    throw new Error("Este pedido de pago no es en USDC.");
+    throw new Error(gettext("This payment request is not in USDC."));
   }
   return {
     destination: found.destination,
@@ -43,14 +44,14 @@ async function review(ev) {
   try {
     const parsed = await decode(config(), $("pay-to").value);
     const amount = (parsed.amount || $("pay-amount").value.trim()).replace(",", ".");
-    if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) throw new Error("El monto no es válido.");
+    if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) throw new Error(gettext("The amount is not valid."));
     const memo = parsed.memo || $("pay-memo").value.trim();
     pending = { ...parsed, amount, memo };
     $("review-destination").textContent = pending.destination;
     $("review-amount").textContent = `${formatUsdc(amount)} USDC`;
-    $("review-memo").textContent = memo || "(sin memo)";
+    $("review-memo").textContent = memo || gettext("(no memo)");
     const origin = $("review-origin");
-    origin.textContent = parsed.origin ? `Pedido firmado por ${parsed.origin}` : "";
+    origin.textContent = parsed.origin ? interpolate(gettext("Request signed by %(origin)s"), { origin: parsed.origin }) : "";
     origin.hidden = !parsed.origin;
     $("pay-review").hidden = false;
   } catch (err) {
@@ -73,14 +74,14 @@ async function confirm() {
     const token = await sep10Token(cfg, keypair, wallet.account);
     const result = await api("POST", "/wallet/api/transactions", { transaction: tx.toXDR() }, { token });
     $("pay-review").hidden = true;
-    show($("pay-done"), `Pago enviado. Código: ${result.hash.slice(0, 12)}…`);
+    show($("pay-done"), interpolate(gettext("Payment sent. Code: %(code)s…"), { code: result.hash.slice(0, 12) }));
     pending = null;
   } catch (err) {
     const cancelled = err && err.name === "NotAllowedError";
     problem(
       cancelled
-        ? "Se canceló la confirmación con tu huella: el pago no se envió."
-        : PAY_ERRORS[err.code] || err.message || "No se pudo enviar el pago.",
+        ? gettext("The fingerprint confirmation was cancelled: the payment was not sent.")
+        : payError(err.code) || err.message || gettext("The payment could not be sent."),
     );
   } finally {
     button.disabled = false;
@@ -103,11 +104,11 @@ async function scan(ev) {
     ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
     const found = jsQR(pixels.data, canvas.width, canvas.height);
-    if (!found || !found.data) throw new Error("No encontramos un código QR en la foto.");
+    if (!found || !found.data) throw new Error(gettext("We found no QR code in the photo."));
     $("pay-to").value = found.data;
     $("pay-form").requestSubmit();
   } catch (err) {
-    problem(err.message || "No pudimos leer la foto.");
+    problem(err.message || gettext("We could not read the photo."));
   } finally {
     ev.target.value = "";
   }

@@ -1,6 +1,7 @@
 // Recibir: her address and a QR of a SEP-7 web+stellar:pay URI (USDC, optional amount).
 
 import QRCode from "qrcode";
+import { gettext } from "./lib/i18n.js";
 import { registerServiceWorker, requireWallet, show } from "./lib/shell.js";
 import { config, payUri } from "./lib/stellar.js";
 
@@ -10,7 +11,7 @@ async function draw(cfg, account) {
   const error = document.getElementById("receive-error");
   error.hidden = true;
   if (amount && !/^\d+(\.\d{1,7})?$/.test(amount)) {
-    show(error, "El monto no es válido.");
+    show(error, gettext("The amount is not valid."));
     return;
   }
   const uri = payUri(cfg, account, amount);
@@ -33,7 +34,7 @@ async function main() {
   });
   document.getElementById("receive-copy").addEventListener("click", () => {
     if (navigator.clipboard) navigator.clipboard.writeText(wallet.account).catch(() => {});
-    show(document.getElementById("receive-copied"), "Dirección copiada.");
+    show(document.getElementById("receive-copied"), gettext("Address copied."));
   });
   document.body.dataset.walletReady = "1";
 }

@@ -5,6 +5,7 @@
 
 import { Keypair, TransactionBuilder } from "@stellar/stellar-sdk";
 import { api } from "./lib/api.js";
+import { gettext, interpolate } from "./lib/i18n.js";
 import { keepOnDevice } from "./lib/keys.js";
 import { authenticate, register } from "./lib/passkey.js";
 import { sealForServer } from "./lib/keys.js";
@@ -23,8 +24,8 @@ function step(id) {
 function fail(err) {
   const text =
     err && err.name === "NotAllowedError"
-      ? "Se canceló o se venció el pedido de la huella. Probá de nuevo."
-      : (err && err.message) || "Algo salió mal. Probá de nuevo.";
+      ? gettext("The fingerprint request was cancelled or expired. Try again.")
+      : (err && err.message) || gettext("Something went wrong. Try again.");
   show($("recover-problem"), text);
 }
 
@@ -42,11 +43,11 @@ async function start(ev) {
     try {
       codeKey = Keypair.fromSecret($("recover-code").value.replace(/\s+/g, "").toUpperCase());
     } catch (err) {
-      throw new Error("El código de recuperación no es válido: revisalo.");
+      throw new Error(gettext("The recovery code is not valid: check it."));
     }
     const page = await horizon(cfg).accounts().forSigner(codeKey.publicKey()).call();
     const found = (page.records || []).filter((a) => a.id !== codeKey.publicKey());
-    if (found.length !== 1) throw new Error("No encontramos una billetera con ese código.");
+    if (found.length !== 1) throw new Error(gettext("We found no wallet with that code."));
     const account = found[0].id;
     const device = Keypair.random();
     const proof = codeKey.sign(new TextEncoder().encode(`sozu-recovery:${account}:${device.publicKey()}`));
@@ -78,7 +79,7 @@ async function confirmed() {
   try {
     const status = await api("GET", `/wallet/api/recovery/${state.handle}`);
     if (status.status !== "ready") {
-      show($("recover-problem"), "Tu organización todavía no confirmó. Probá en un rato.");
+      show($("recover-problem"), gettext("Your organization has not confirmed yet. Try again in a while."));
       return;
     }
     const built = await api("GET", `/wallet/api/recovery/${state.handle}/transaction`);
@@ -86,9 +87,11 @@ async function confirmed() {
     const adds = tx.operations.some(
       (op) => op.type === "setOptions" && op.signer && op.signer.ed25519PublicKey === state.device.publicKey(),
     );
-    if (!adds) throw new Error("La operación que armó el servidor no agrega tu teléfono: no la firmamos.");
+    if (!adds) throw new Error(gettext("The operation the server built does not add your phone: we did not sign it."));
     state.tx = tx;
-    $("recover-summary").textContent = `Tu cuenta ${state.account} pasa a firmarse con este teléfono.`;
+    $("recover-summary").textContent = interpolate(gettext("Your account %(account)s will be signed with this phone from now on."), {
+      account: state.account,
+    });
     step("recover-step-sign");
   } catch (err) {
     fail(err);
@@ -130,7 +133,7 @@ async function finish() {
 
 registerServiceWorker();
 if (!supported()) {
-  show($("recover-problem"), "Abrí este enlace en Chrome.");
+  show($("recover-problem"), gettext("Open this link in Chrome."));
   $("recover-step-code").hidden = true;
 } else {
   $("recover-step-code").addEventListener("submit", start);

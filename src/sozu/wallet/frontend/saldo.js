@@ -1,6 +1,7 @@
 // Saldo: USDC from Horizon, its ARS equivalent from /wallet/api/rate; offline, the last one.
 
 import { api } from "./lib/api.js";
+import { gettext, interpolate } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { ageText, formatArs, formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { config, sep10Token, usdcBalance } from "./lib/stellar.js";
@@ -18,7 +19,7 @@ async function invitation(cfg) {
     const token = await sep10Token(cfg, await localKeypair(), (await localWallet()).account);
     const link = await api("POST", "/wallet/api/invitations/redeem", { code }, { token });
     localStorage.removeItem(INVITATION);
-    show($("balance-link"), `Tu billetera quedó vinculada a ${link.organization}.`);
+    show($("balance-link"), interpolate(gettext("Your wallet is now linked to %(organization)s."), { organization: link.organization }));
   } catch (err) {
     if (err.status >= 400 && err.status < 500) {
       localStorage.removeItem(INVITATION);
@@ -32,7 +33,7 @@ async function links(cfg) {
     const token = await sep10Token(cfg, await localKeypair(), (await localWallet()).account);
     const me = await api("GET", "/wallet/api/me", undefined, { token });
     const names = (me.links || []).map((l) => l.organization);
-    if (names.length) show($("balance-orgs"), `Tu organización: ${names.join(", ")}`);
+    if (names.length) show($("balance-orgs"), interpolate(gettext("Your organization: %(names)s"), { names: names.join(", ") }));
   } catch (err) {
     // offline or not linked yet: nothing to show
   }
@@ -43,16 +44,20 @@ function render(entry, { offline }) {
   const ars = $("balance-ars");
   if (entry.rate && entry.rate.rate) {
     const age = ageText(Date.parse(entry.rate.quoted_at));
-    ars.textContent = `≈ $ ${formatArs(entry.usdc, entry.rate.rate)} · dólar cripto compra · ${entry.rate.source} · ${age}`;
+    ars.textContent = interpolate(gettext("≈ $ %(ars)s · crypto dollar bid · %(source)s · %(age)s"), {
+      ars: formatArs(entry.usdc, entry.rate.rate),
+      source: entry.rate.source,
+      age,
+    });
     ars.hidden = false;
   } else {
     ars.hidden = true;
   }
   const note = $("balance-note");
   if (offline) {
-    show(note, `Sin conexión: último saldo, ${ageText(entry.at)}.`);
+    show(note, interpolate(gettext("Offline: last balance, %(age)s."), { age: ageText(entry.at) }));
   } else if (!entry.exists) {
-    show(note, "Tu cuenta todavía no está activa en la red.");
+    show(note, gettext("Your account is not active on the network yet."));
   } else {
     note.hidden = true;
   }
@@ -91,7 +96,7 @@ async function main() {
     if (last && last.account === wallet.account) {
       render(last, { offline: true });
     } else {
-      show($("balance-note"), "Sin conexión: todavía no pudimos leer tu saldo.");
+      show($("balance-note"), gettext("Offline: we could not read your balance yet."));
     }
   }
   document.body.dataset.walletReady = "1";

@@ -1,5 +1,5 @@
 // The wallet's service worker: the shell (pages, bundles, styles) works offline.
-// Pages: network first, the cached copy when offline. Static assets: cache first.
+// Pages and the JS message catalogs: network first, the cached copy when offline. Static assets: cache first.
 // Nothing from /wallet/api/ or Horizon is cached here (balances are kept by the page itself).
 
 const CACHE = "sozu-wallet-v1";
@@ -12,6 +12,9 @@ const SHELL = [
   "/wallet/entrar/",
   "/wallet/recuperar/",
   "/wallet/manifest.webmanifest",
+  // The JS messages, one URL per language (settings.LANGUAGES): offline, a page finds its own.
+  "/wallet/jsi18n/es/",
+  "/wallet/jsi18n/en/",
 ];
 
 self.addEventListener("install", (event) => {

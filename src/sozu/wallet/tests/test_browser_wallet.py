@@ -650,3 +650,30 @@ def test_when_the_account_could_not_be_made_saldo_offers_to_activate_it_again(
     record = requests.get(f"{net_settings.url}/accounts/{address}", timeout=10).json()
     assert sorted(sig["weight"] for sig in record["signers"]) == [10, 10, 20]
     phone.context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("es-AR", "El código de recuperación no es válido: revisalo."),
+        ("en-US", "The recovery code is not valid: check it."),
+        ("fr-FR", "El código de recuperación no es válido: revisalo."),  # Spanish by default
+    ],
+)
+def test_the_pages_javascript_speaks_the_pages_language(
+    live_server: Any, browser: Browser, locale: str, message: str
+) -> None:
+    """A message made by the wallet's JS (not by the server) comes from Django's catalog."""
+    context = browser.new_context(locale=locale, viewport=PHONE)
+    page = context.new_page()
+    csp: list[str] = []
+    page.on(
+        "console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    page.goto(f"{live_server.url}/wallet/recuperar/")
+    page.wait_for_selector("body[data-wallet-ready]")
+    page.locator("#recover-code").fill("SNOTARECOVERYCODE")
+    page.locator("#recover-step-code button[type=submit]").click()
+    expect(page.locator("#recover-problem")).to_have_text(message)
+    assert not csp
+    context.close()

@@ -1,3 +1,5 @@
+import { gettext } from "./i18n.js";
+
 // Calls to Sozu's own server: JSON in and out, CSRF header, problem+json turned into an Error.
 
 export class ApiError extends Error {
@@ -26,7 +28,7 @@ export async function api(method, path, body, { token } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new ApiError(0, "network_unavailable", "Sin conexión: probá de nuevo en un rato.");
+    throw new ApiError(0, "network_unavailable", gettext("Offline: try again in a while."));
   }
   if (response.status === 204) return null;
   let data = null;

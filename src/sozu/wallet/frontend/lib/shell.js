@@ -1,5 +1,6 @@
 // What every page of the wallet does: register the service worker, find her wallet, format.
 
+import { gettext, interpolate, locale, ngettext } from "./i18n.js";
 import { localWallet } from "./keys.js";
 
 export function registerServiceWorker() {
@@ -18,8 +19,8 @@ export async function requireWallet() {
   return wallet;
 }
 
-const usdcFormat = new Intl.NumberFormat("es-AR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const arsFormat = new Intl.NumberFormat("es-AR", { minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const usdcFormat = new Intl.NumberFormat(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const arsFormat = new Intl.NumberFormat(locale(), { minimumFractionDigits: 0, maximumFractionDigits: 0 });
 
 // Amounts arrive as decimal strings; the display rounds them, nothing is computed with floats
 // that is ever paid.
@@ -34,10 +35,10 @@ export function formatArs(usdcAmount, rate) {
 
 export function ageText(timestamp, now = Date.now()) {
   const minutes = Math.max(0, Math.floor((now - timestamp) / 60000));
-  if (minutes < 1) return "hace menos de 1 min";
-  if (minutes < 60) return `hace ${minutes} min`;
+  if (minutes < 1) return gettext("less than 1 min ago");
+  if (minutes < 60) return interpolate(gettext("%(minutes)s min ago"), { minutes });
   const hours = Math.floor(minutes / 60);
-  return hours === 1 ? "hace 1 hora" : `hace ${hours} horas`;
+  return interpolate(ngettext("%(hours)s hour ago", "%(hours)s hours ago", hours), { hours });
 }
 
 export function show(el, text) {

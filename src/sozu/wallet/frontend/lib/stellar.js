@@ -11,6 +11,7 @@ import {
   TransactionBuilder,
 } from "@stellar/stellar-sdk";
 import { api } from "./api.js";
+import { gettext } from "./i18n.js";
 
 export function config() {
   const node = document.getElementById("wallet-config");
@@ -80,7 +81,7 @@ export async function sep10Token(cfg, keypair, account = keypair.publicKey()) {
   const challenge = await api("GET", `/auth?account=${encodeURIComponent(account)}`);
   const tx = TransactionBuilder.fromXDR(challenge.transaction, challenge.network_passphrase || cfg.network_passphrase);
   if (tx.source === account || !tx.operations.length || tx.operations[0].source !== account) {
-    throw new Error("El desafío de inicio de sesión no es válido.");
+    throw new Error(gettext("The sign-in challenge is not valid."));
   }
   tx.sign(keypair);
   const answered = await api("POST", "/auth", { transaction: tx.toXDR() });
@@ -120,27 +121,27 @@ export function validAddress(value) {
 // A G/M address or a web+stellar:pay URI → {destination, amount, memo, memoType} or an Error.
 export function parsePayment(cfg, input) {
   const text = (input || "").trim();
-  if (!text) throw new Error("Ingresá una dirección o un código de pago.");
+  if (!text) throw new Error(gettext("Enter an address or a payment code."));
   if (!text.startsWith("web+stellar:")) {
-    if (!validAddress(text)) throw new Error("La dirección no es válida (empieza con G o M).");
+    if (!validAddress(text)) throw new Error(gettext("The address is not valid (it starts with G or M)."));
     return { destination: text, amount: "", memo: "", memoType: "", origin: "" };
   }
-  throw new Error("Este código de pago se revisa en Sozu.");
+  throw new Error(gettext("This payment code is checked by Sozu."));
 }
 
 function memoFrom(memo, memoType) {
   if (!memo) return Memo.none();
   if (memoType === "MEMO_ID") return Memo.id(memo);
   if (memoType === "MEMO_HASH") return Memo.hash(memo);
-  if (memoType && memoType !== "MEMO_TEXT") throw new Error("Tipo de memo no soportado.");
-  if (new TextEncoder().encode(memo).length > 28) throw new Error("El memo es más largo que 28 bytes.");
+  if (memoType && memoType !== "MEMO_TEXT") throw new Error(gettext("Unsupported memo type."));
+  if (new TextEncoder().encode(memo).length > 28) throw new Error(gettext("The memo is longer than 28 bytes."));
   return Memo.text(memo);
 }
 
 // The inner transaction she signs; Sozu wraps it in a fee bump and pays the fee.
 export async function buildPayment(cfg, keypair, account, { destination, amount, memo, memoType }) {
   if (!/^\d+(\.\d{1,7})?$/.test(amount) || Number(amount) <= 0) {
-    throw new Error("El monto no es válido.");
+    throw new Error(gettext("The amount is not valid."));
   }
   const server = horizon(cfg);
   const source = await server.loadAccount(account);
@@ -153,7 +154,7 @@ export async function buildPayment(cfg, keypair, account, { destination, amount,
     await server.checkMemoRequired(tx);
   } catch (err) {
     if (err && err.name === "AccountRequiresMemoError") {
-      throw new Error("Esa cuenta pide un memo: pedíselo a quien te cobra.");
+      throw new Error(gettext("That account requires a memo: ask the person you are paying for it."));
     }
     throw err;
   }
@@ -161,13 +162,17 @@ export async function buildPayment(cfg, keypair, account, { destination, amount,
   return tx;
 }
 
-export const PAY_ERRORS = {
-  insufficient_balance: "No te alcanza el saldo.",
-  destination_missing: "Esa cuenta no existe en la red.",
-  no_trustline: "Esa cuenta no puede recibir USDC.",
-  memo_required: "Esa cuenta pide un memo.",
-  operation_not_allowed: "Esta operación no está permitida.",
-  bad_sequence: "Otra operación se cruzó: probá de nuevo.",
-  network_unavailable: "Sin conexión: probá de nuevo en un rato.",
-};
+// The server's refusal codes of a payment, in her words ("" for a code not listed here).
+export function payError(code) {
+  const messages = {
+    insufficient_balance: gettext("Your balance is not enough."),
+    destination_missing: gettext("That account does not exist on the network."),
+    no_trustline: gettext("That account cannot receive USDC."),
+    memo_required: gettext("That account requires a memo."),
+    operation_not_allowed: gettext("This operation is not allowed."),
+    bad_sequence: gettext("Another operation got in the way: try again."),
+    network_unavailable: gettext("Offline: try again in a while."),
+  };
+  return messages[code] || "";
+}
 
