@@ -3,7 +3,7 @@
 // Amounts arrive as decimal strings and are paid exactly as given; nothing is computed here.
 
 import { api } from "./lib/api.js";
-import { gettext, interpolate } from "./lib/i18n.js";
+import { gettext, interpolate, locale, ngettext } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { authenticate } from "./lib/passkey.js";
 import { ageText, formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
@@ -11,17 +11,13 @@ import { PAY_ERRORS, buildPayment, config, sep10Token } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
 const LAST = "sozu-last-loans";
-const pesos = new Intl.NumberFormat("es-AR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const pesos = new Intl.NumberFormat(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 let pending = null;
-
-function lang() {
-  return document.documentElement.lang || "es-AR";
-}
 
 // "2026-05-04" is a calendar day, not an instant: built from its parts, never through UTC.
 function day(iso, options = { weekday: "long", day: "numeric", month: "long" }) {
   const [y, m, d] = iso.split("-").map(Number);
-  return new Intl.DateTimeFormat(lang(), options).format(new Date(y, m - 1, d));
+  return new Intl.DateTimeFormat(locale(), options).format(new Date(y, m - 1, d));
 }
 
 function money(loan, value) {
@@ -56,7 +52,10 @@ function cuotaItem(loan, cuota) {
       ? interpolate(gettext("Paid on %(date)s"), { date: day(cuota.paid_on, { day: "numeric", month: "short" }) })
       : gettext("Paid");
   } else if (cuota.status === "overdue") {
-    state.textContent = interpolate(gettext("Overdue: %(days)s days late"), { days: cuota.days_late });
+    state.textContent = interpolate(
+      ngettext("Overdue: %(days)s day late", "Overdue: %(days)s days late", cuota.days_late),
+      { days: cuota.days_late },
+    );
   } else {
     state.textContent = gettext("Pending");
   }
@@ -85,10 +84,14 @@ function render(loans, schedules, cfg) {
     if (Number(loan.overdue) > 0) {
       show(
         q(".loan-overdue"),
-        interpolate(gettext("You have %(amount)s overdue (%(days)s days late)."), {
-          amount: money(loan, loan.overdue),
-          days: loan.days_past_due,
-        }),
+        interpolate(
+          ngettext(
+            "You have %(amount)s overdue (%(days)s day late).",
+            "You have %(amount)s overdue (%(days)s days late).",
+            loan.days_past_due,
+          ),
+          { amount: money(loan, loan.overdue), days: loan.days_past_due },
+        ),
       );
     }
     const next = loan.next_cuota;

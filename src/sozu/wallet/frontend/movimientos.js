@@ -2,11 +2,12 @@
 
 import { formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { api } from "./lib/api.js";
-import { gettext, interpolate, locale } from "./lib/i18n.js";
+import { gettext, interpolate, locale, ngettext } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { config, sep10Token, usdcPayments } from "./lib/stellar.js";
 
-// What Sozu knows of her payments: the NGO that paid each disbursement (by transaction hash).
+// What Sozu knows of her payments (by transaction hash): the NGO that paid each disbursement,
+// the loan and cuotas each repayment paid.
 async function labels(cfg) {
   try {
     const wallet = await localWallet();
@@ -37,9 +38,21 @@ async function main() {
       what.className = "movement-what";
       const label = known.get(p.hash);
       const who = label && label.organization ? label.organization : shortAddress(p.counterparty);
-      what.textContent = p.incoming
-        ? interpolate(gettext("Received from %(who)s"), { who })
-        : interpolate(gettext("Paid to %(who)s"), { who });
+      if (!p.incoming && label && label.kind === "repayment" && label.cuotas.length) {
+        // Her repayment: the loan and the cuotas it paid, as her NGO applied it.
+        what.textContent = interpolate(
+          ngettext(
+            "Paid cuota %(cuotas)s of loan %(loan)s (%(who)s)",
+            "Paid cuotas %(cuotas)s of loan %(loan)s (%(who)s)",
+            label.cuotas.length,
+          ),
+          { cuotas: label.cuotas.join(", "), loan: label.loan, who },
+        );
+      } else {
+        what.textContent = p.incoming
+          ? interpolate(gettext("Received from %(who)s"), { who })
+          : interpolate(gettext("Paid to %(who)s"), { who });
+      }
       const amount = document.createElement("span");
       amount.className = "movement-amount";
       amount.textContent = `${p.incoming ? "+" : "−"}${formatUsdc(p.amount)} USDC`;
