@@ -3,8 +3,10 @@ asset and with which memo, as a SEP-7 ``web+stellar:pay`` URI any Stellar wallet
 
 The loan's muxed address is the organization's wallet (G…) with the loan's id as muxed id
 (M…): a payment to it lands in the org wallet and says which loan it is for. The memo is the
-loan's short reference (``SOZU-12``), for wallets that cannot pay to an M… address (paid to
-the G… address with that memo). The on-chain follower matches either.
+loan's payment reference (``SZ-0000RF``, check-digited: see references.py), for wallets that
+cannot pay to an M… address (paid to the G… address with that memo). The on-chain follower
+matches either. (``SOZU-12`` is the loan's number on receipts and on the payout's memo; the
+follower does not read it.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from stellar_sdk import MuxedAccount, Network, TextMemo
 from stellar_sdk.sep.stellar_uri import PayStellarUri
 
+from sozu.credit.allocation import CuotaState
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Currency, Loan
 from sozu.credit.selectors import loan_position
@@ -52,8 +55,9 @@ def loan_payment_destination(loan: Loan) -> str:
 
 
 def loan_payment_memo(loan: Loan) -> str:
-    """The memo that names the loan when she pays to the org wallet's G… address."""
-    return loan.reference
+    """The memo that names the loan when she pays to the org wallet's G… address: its payment
+    reference (SZ-…), the one the follower matches."""
+    return loan.payment_reference
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,20 @@ class PaymentRequest:
         )
 
 
+def _oldest_not_covered(unpaid: list[CuotaState], credit: Decimal) -> int:
+    """The oldest cuota her credit (paid ahead, applied when cuotas fall due) does not cover:
+    a cuota paid ahead is not due yet, so it is still unpaid, but there is nothing to ask."""
+    owed = Decimal(0)
+    for c in unpaid:
+        owed += c.outstanding
+        if owed > credit:
+            return c.due.number
+    return unpaid[-1].due.number  # all covered: refused below as already paid
+
+
 def loan_payment_request(*, loan: Loan, as_of: dt.date, cuota: int | None = None) -> PaymentRequest:
-    """The request to pay cuota `cuota` (by default the oldest one not paid) of a USDC loan.
+    """The request to pay cuota `cuota` of a USDC loan (by default the oldest one owed that her
+    credit does not already cover).
 
     Repayments pay the oldest cuota first, so the amount also covers any older cuota still
     owed (with its late interest as of `as_of`); her credit (saldo a favor) is subtracted.
@@ -98,7 +114,7 @@ def loan_payment_request(*, loan: Loan, as_of: dt.date, cuota: int | None = None
     if cuota is None:
         if not unpaid:
             raise SozuError("loan_not_payable", status=Loan.Status.PAID_OFF.label)
-        cuota = unpaid[0].due.number
+        cuota = _oldest_not_covered(unpaid, position.credit)
     target = next((c for c in position.cuotas if c.due.number == cuota), None)
     if target is None:
         raise SozuError("cuota_not_found", loan=loan.reference, number=cuota)
