@@ -29,9 +29,9 @@ from sozu.beneficiaries.services import beneficiary_create
 from sozu.credit.errors import SozuError
 from sozu.credit.follower import Follower
 from sozu.credit.models import Loan, PaymentReview, Repayment
-from sozu.credit.payment_request import loan_payment_request
+from sozu.credit.payment_request import loan_payment_instructions, loan_payment_request
 from sozu.credit.portfolio import arrears_rows
-from sozu.credit.selectors import loan_payment_instructions, loan_position
+from sozu.credit.selectors import loan_position
 from sozu.credit.services import (
     loan_approve,
     loan_prepare,

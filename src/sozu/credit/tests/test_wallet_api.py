@@ -134,7 +134,7 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
     assert (uri.memo, uri.memo_type) == (book.usdc.payment_reference, "MEMO_TEXT")
     assert uri.network_passphrase == Network.TESTNET_NETWORK_PASSPHRASE
     assert TextMemo(str(uri.memo)).memo_text.decode().startswith("SZ-")
-    # Exactly these fields, nothing else (no callback, message, origin or signature).
+    # Exactly these fields, nothing else (no callback or message), signed by Sozu.
     fields = dict(parse_qsl(urlsplit(body["uri"]).query))
     assert urlsplit(body["uri"]).scheme == "web+stellar" and body["uri"].startswith(
         "web+stellar:pay?"
@@ -147,6 +147,8 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
         "memo",
         "memo_type",
         "network_passphrase",
+        "origin_domain",
+        "signature",
     }
     # The muxed address is the org wallet with the loan's id.
     decoded = MuxedAccount.from_account(muxed)
