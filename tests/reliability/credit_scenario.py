@@ -26,7 +26,7 @@ def setup(loans: int) -> dict[str, object]:
 
     from django.core.management import call_command
 
-    from sozu.credit.selectors import loan_payment_instructions
+    from sozu.credit.payment_request import loan_payment_destination, loan_payment_memo
     from sozu.credit.tests.onchain import active_loans
     from sozu.orgs.services import organization_create
 
@@ -40,8 +40,8 @@ def setup(loans: int) -> dict[str, object]:
         "loans": [
             {
                 "id": loan.pk,
-                "muxed": loan_payment_instructions(loan=loan).muxed_address,
-                "memo": loan.payment_reference,
+                "muxed": loan_payment_destination(loan),
+                "memo": loan_payment_memo(loan),
             }
             for loan in made
         ],

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from stellar_sdk.memo import TextMemo
-from stellar_sdk.sep.stellar_uri import PayStellarUri
 
 from sozu.credit.allocation import CuotaDue, Payment, Position, allocate
 from sozu.credit.errors import SozuError
 from sozu.credit.models import Loan, LoanProduct, PaymentFollower, PaymentReview, Repayment
-from sozu.credit.references import loan_id_from_reference, loan_muxed_address
-from sozu.stellar.network import usdc_asset
+from sozu.credit.references import loan_id_from_reference
 
 
 def loan_get(*, organization_id: int, loan_id: int) -> Loan:
@@ -73,44 +68,6 @@ def loan_position(*, loan: Loan, as_of: dt.date | None = None) -> Position:
         late_tna=loan.late_tna,
         iva=loan.iva,
         grace_days=loan.grace_days,
-    )
-
-
-@dataclass(frozen=True)
-class PaymentInstructions:
-    """How she pays this loan from any Stellar wallet: either the muxed address, or the
-    organization's wallet with the memo; `uri` is a SEP-7 request carrying both."""
-
-    muxed_address: str
-    wallet: str
-    memo: str
-    asset_code: str
-    asset_issuer: str
-    amount: Decimal | None
-    uri: str
-
-
-def loan_payment_instructions(*, loan: Loan, amount: Decimal | None = None) -> PaymentInstructions:
-    """The loan's muxed address, its memo reference and a `web+stellar:pay` URI (unsigned;
-    the wallet signs the requests it shows) for `amount` USDC, or any amount when None."""
-    wallet = loan.organization.wallet_public_key
-    muxed = loan_muxed_address(wallet, loan.pk)
-    usdc = usdc_asset()
-    uri = PayStellarUri(
-        destination=muxed,
-        amount=amount,
-        asset=usdc,
-        memo=TextMemo(loan.payment_reference),
-        network_passphrase=None,
-    ).to_uri()
-    return PaymentInstructions(
-        muxed_address=muxed,
-        wallet=wallet,
-        memo=loan.payment_reference,
-        asset_code=usdc.code,
-        asset_issuer=usdc.issuer or "",
-        amount=amount,
-        uri=uri,
     )
 
 

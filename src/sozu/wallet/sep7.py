@@ -68,15 +68,17 @@ def pay_uri(
     memo: str = "",
     message: str = "",
     sign: bool = True,
+    network_passphrase: str | None = None,
 ) -> str:
-    """A `web+stellar:pay` URI for USDC (or `asset`), signed by Sozu unless `sign=False`."""
+    """A `web+stellar:pay` URI for USDC (or `asset`), signed by Sozu unless `sign=False`;
+    `network_passphrase` names a network other than the public one (SEP-7)."""
     uri = PayStellarUri(
         destination=destination,
         amount=amount,
         asset=asset,
         memo=TextMemo(memo) if memo else None,
         message=message or None,
-        network_passphrase=None,
+        network_passphrase=network_passphrase,
         origin_domain=settings.SOZU_HOME_DOMAIN if sign else None,
     ).to_uri()
     if not sign:

@@ -11,7 +11,7 @@ from stellar_sdk.sep.stellar_uri import PayStellarUri
 from sozu.audit.models import AuditEvent
 from sozu.credit.follower import Follower
 from sozu.credit.models import Loan, PaymentFollower, PaymentReview, Repayment
-from sozu.credit.selectors import loan_payment_instructions
+from sozu.credit.payment_request import loan_payment_instructions
 from sozu.credit.services.follower import follow_page, payments_apply
 from sozu.credit.tests.onchain import Payer, Transfer, active_loans
 

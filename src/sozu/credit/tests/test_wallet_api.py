@@ -82,7 +82,7 @@ def test_she_reads_her_loans_with_what_she_owes_and_her_next_cuota(ana, book) ->
     assert loan["next_cuota"]["status"] == "pending"
     assert Decimal(loan["next_cuota"]["owed"]) == second.total
     assert loan["payment_destination"] == loan_payment_destination(book.usdc)
-    assert loan["payment_memo"] == book.usdc.reference
+    assert loan["payment_memo"] == book.usdc.payment_reference
 
 
 def test_her_loan_has_its_schedule_cuota_by_cuota(ana, book) -> None:
@@ -124,17 +124,17 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
     assert body["destination"] == muxed == loan_payment_destination(book.usdc)
     assert Decimal(body["amount"]) == expected and body["cuota"] == 2
     assert (body["asset_code"], body["asset_issuer"]) == ("USDC", ISSUER)
-    assert (body["memo"], body["memo_type"]) == (book.usdc.reference, "text")
+    assert (body["memo"], body["memo_type"]) == (book.usdc.payment_reference, "text")
     assert body["as_of"] == TODAY.isoformat()
 
     uri = PayStellarUri.from_uri(body["uri"])
     assert uri.destination == muxed
     assert uri.amount == format(expected.quantize(Decimal("0.01")), "f")
     assert (uri.asset_code, uri.asset_issuer) == ("USDC", ISSUER)
-    assert (uri.memo, uri.memo_type) == (book.usdc.reference, "MEMO_TEXT")
+    assert (uri.memo, uri.memo_type) == (book.usdc.payment_reference, "MEMO_TEXT")
     assert uri.network_passphrase == Network.TESTNET_NETWORK_PASSPHRASE
-    assert TextMemo(str(uri.memo)).memo_text.decode() == f"SOZU-{book.usdc.pk}"
-    # Exactly these fields, nothing else (no callback, message, origin or signature).
+    assert TextMemo(str(uri.memo)).memo_text.decode().startswith("SZ-")
+    # Exactly these fields, nothing else (no callback or message), signed by Sozu.
     fields = dict(parse_qsl(urlsplit(body["uri"]).query))
     assert urlsplit(body["uri"]).scheme == "web+stellar" and body["uri"].startswith(
         "web+stellar:pay?"
@@ -147,6 +147,8 @@ def test_a_payment_request_for_her_next_cuota_is_a_sep7_uri(ana, book) -> None:
         "memo",
         "memo_type",
         "network_passphrase",
+        "origin_domain",
+        "signature",
     }
     # The muxed address is the org wallet with the loan's id.
     decoded = MuxedAccount.from_account(muxed)
