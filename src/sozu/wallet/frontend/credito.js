@@ -7,7 +7,7 @@ import { gettext, interpolate, locale, ngettext } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
 import { authenticate } from "./lib/passkey.js";
 import { ageText, formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
-import { PAY_ERRORS, buildPayment, config, sep10Token } from "./lib/stellar.js";
+import { buildPayment, config, payError, sep10Token } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
 const LAST = "sozu-last-loans";
@@ -205,7 +205,7 @@ async function confirm() {
       $("loans-error"),
       cancelled
         ? gettext("You cancelled the confirmation with your fingerprint: the payment was not sent.")
-        : PAY_ERRORS[err.code] || err.message || gettext("The payment could not be sent."),
+        : payError(err.code) || err.message || gettext("The payment could not be sent."),
     );
   } finally {
     button.disabled = false;

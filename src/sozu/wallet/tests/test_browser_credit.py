@@ -22,7 +22,7 @@ from stellar_sdk import Keypair, MuxedAccount
 
 from sozu.credit.follower import Follower
 from sozu.credit.models import Loan
-from sozu.credit.payment_request import loan_payment_destination
+from sozu.credit.payment_request import loan_payment_destination, loan_payment_memo
 from sozu.credit.selectors import loan_position
 from sozu.credit.tests.reports_data import active_loan
 from sozu.wallet.tests.test_browser_wallet import Phone, _axe_problems
@@ -86,7 +86,8 @@ def test_she_sees_her_loan_and_pays_the_overdue_cuota_in_one_tap(
     destination = loan_payment_destination(loan)
     expect(phone.page.locator("#cuota-review-destination")).to_have_text(destination)
     expect(phone.page.locator("#cuota-review-amount")).to_have_text(usdc_text(first.outstanding))
-    expect(phone.page.locator("#cuota-review-memo")).to_have_text(loan.reference)
+    memo = loan_payment_memo(loan)
+    expect(phone.page.locator("#cuota-review-memo")).to_have_text(memo)
     phone.page.get_by_role("button", name="Firmar y pagar").click()
     expect(phone.page.locator("#cuota-done")).to_contain_text("Pago enviado")
 
@@ -97,7 +98,7 @@ def test_she_sees_her_loan_and_pays_the_overdue_cuota_in_one_tap(
         params={"order": "desc", "limit": "1"},
         timeout=10,
     ).json()["_embedded"]["records"][0]
-    assert tx["memo"] == loan.reference and tx["fee_account"] != address
+    assert tx["memo"] == memo and tx["fee_account"] != address
     ops = requests.get(f"{wallet_net.url}/transactions/{tx['hash']}/operations", timeout=10).json()
     (op,) = ops["_embedded"]["records"]
     assert op["to_muxed"] == destination
@@ -114,6 +115,11 @@ def test_she_sees_her_loan_and_pays_the_overdue_cuota_in_one_tap(
     card.locator("summary").click()
     expect(card.locator(".cuota.paid")).to_have_count(1)
     expect(card.locator(".cuota.paid .cuota-state")).to_have_text(re.compile(r"^Pagada el "))
+    # Her history names the loan and the cuota her payment paid.
+    phone.open("/wallet/movimientos/")
+    expect(phone.page.locator("#movements")).to_contain_text(
+        f"Pagaste la cuota 1 del crédito {loan.reference} (Asociación Civil de Prueba)"
+    )
     assert not problems, problems
     assert not phone.csp
     phone.context.close()
