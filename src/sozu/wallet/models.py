@@ -209,6 +209,9 @@ class Invitation(models.Model):
     revoked_by = models.CharField(max_length=120, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
     redeemed_account = models.CharField(max_length=56, blank=True)
+    #: When `sozu wallet prune` found it past `expires_at` unused (its state is "expired" from
+    #: `expires_at` on; this mark, with its audit event, records that nobody opened it).
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
