@@ -289,6 +289,9 @@ SOZU_SEP10_TOKEN_SECONDS = int(os.environ.get("SOZU_SEP10_TOKEN_SECONDS", "900")
 #: How long a wallet invitation (link or code) stays valid.
 SOZU_WALLET_INVITATION_HOURS = int(os.environ.get("SOZU_WALLET_INVITATION_HOURS", "72"))
 SOZU_WALLET_SIGN_SECONDS = int(os.environ.get("SOZU_WALLET_SIGN_SECONDS", "300"))
+#: Sponsored creations built at the same time each take one of at most this many channel
+#: accounts (their own sequence numbers; opened by the sponsor on first use, 2 XLM each).
+SOZU_WALLET_SPONSOR_CHANNELS = int(os.environ.get("SOZU_WALLET_SPONSOR_CHANNELS", "16"))
 #: The most Sozu pays per operation when it fee-bumps a wallet's transaction (stroops).
 SOZU_WALLET_MAX_FEE_PER_OP = int(os.environ.get("SOZU_WALLET_MAX_FEE_PER_OP", "10000"))
 #: USDC→ARS quotes (display only): CriptoYa first, DolarApi as the fallback.

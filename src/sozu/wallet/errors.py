@@ -32,6 +32,10 @@ WALLET_MESSAGES: dict[str, tuple[Promise, int]] = {
     "bad_sequence": (_("Your account changed meanwhile: sign again."), 409),
     "wallet_tx_failed": (_("The network refused the transaction (%(result)s)."), 400),
     "wallet_tx_expired": (_("The transaction expired before it was sent: sign again."), 409),
+    "sponsor_busy": (
+        _("Many wallets are being created right now: try again in a few minutes."),
+        503,
+    ),
     "sponsor_unavailable": (
         _("Sozu cannot sponsor new wallets right now (its sponsor account is not funded)."),
         503,

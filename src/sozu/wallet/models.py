@@ -148,6 +148,33 @@ class WebAuthnChallenge(models.Model):
         return f"{self.purpose}:{self.challenge[:12]}"
 
 
+class SponsorChannel(models.Model):
+    """A source account of sponsored creations: its own sequence number, so that sign-ups built
+    at the same time never share one (the sponsor's single sequence made all but one of them
+    fail with tx_bad_seq).
+
+    Its key is derived from the sponsor's secret and its index (`accounts.channel_keypair`): no
+    secret is stored. A build leases one channel until the creation is settled, or until the
+    creation's time bound has passed (then it can never be included). The sponsor opens the
+    account on the network the first time the channel is used, and pays every creation's fee
+    through a fee bump: the channel never spends its XLM.
+    """
+
+    index = models.PositiveSmallIntegerField(unique=True)
+    public_key = models.CharField(max_length=56, unique=True)
+    #: Leased by a creation until then (null: free).
+    leased_until = models.DateTimeField(null=True, blank=True)
+    #: The leasing creation's inner transaction hash (a token while it is being built).
+    lease = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self) -> str:
+        return f"channel {self.index} {self.public_key}"
+
+
 class WalletTransaction(models.Model):
     """A transaction a wallet signed and Sozu submits (co-signed as sponsor, or fee-bumped).
 
@@ -209,6 +236,9 @@ class Invitation(models.Model):
     revoked_by = models.CharField(max_length=120, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
     redeemed_account = models.CharField(max_length=56, blank=True)
+    #: When `sozu wallet prune` found it past `expires_at` unused (its state is "expired" from
+    #: `expires_at` on; this mark, with its audit event, records that nobody opened it).
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

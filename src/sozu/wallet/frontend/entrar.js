@@ -77,6 +77,37 @@ function groups(text) {
   return text.match(/.{1,4}/g).join(" ");
 }
 
+// Refusals proving that the creation she has in front of her can never be included (another one
+// replaced it, its time ran out, its sequence number was used): Sozu builds it again, it is
+// checked again and she signs the new one. An unknown outcome is never rebuilt here: the server
+// resubmits the envelope it stored.
+const REBUILD = new Set(["wallet_tx_expired", "bad_sequence", "wallet_creation_unknown"]);
+
+// What Sozu built must create her account, with her recovery code's key as a signer.
+async function requestCreation(cfg, keypair, recovery) {
+  const token = await sep10Token(cfg, keypair);
+  const built = await api("POST", "/wallet/api/account", { recovery_code_signer: recovery.publicKey() }, { token });
+  const tx = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
+  const mine = tx.operations.some((op) => op.destination === keypair.publicKey() || op.source === keypair.publicKey());
+  const code = tx.operations.some(
+    (op) => op.type === "setOptions" && op.signer && op.signer.ed25519PublicKey === recovery.publicKey(),
+  );
+  if (built.summary.account !== keypair.publicKey() || !mine || !code) {
+    const err = new Error(gettext("The account the server built is not yours: we did not sign it."));
+    err.notYours = true;
+    throw err;
+  }
+  return built;
+}
+
+async function submitCreation(cfg, keypair, built) {
+  // A fresh copy each time: a retry must not carry her signature twice.
+  const signed = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
+  signed.sign(keypair);
+  const token = await sep10Token(cfg, keypair);
+  await api("POST", "/wallet/api/account/submit", { transaction: signed.toXDR() }, { token });
+}
+
 // The sponsored account: built by Sozu (0 XLM, USDC trustline, recovery signers), shown decoded,
 // signed here with her key, co-signed by the sponsor and submitted by Sozu.
 async function offerAccount(keypair) {
@@ -84,19 +115,16 @@ async function offerAccount(keypair) {
   let built;
   const recovery = Keypair.random();
   try {
-    const token = await sep10Token(cfg, keypair);
-    built = await api("POST", "/wallet/api/account", { recovery_code_signer: recovery.publicKey() }, { token });
+    built = await requestCreation(cfg, keypair, recovery);
   } catch (err) {
+    if (err.notYours) {
+      show(problem, err.message);
+      return;
+    }
     window.location.assign("/wallet/");
     return;
   }
-  const tx = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
   const summary = built.summary;
-  const mine = tx.operations.some((op) => op.destination === keypair.publicKey() || op.source === keypair.publicKey());
-  if (summary.account !== keypair.publicKey() || !mine) {
-    show(problem, gettext("The account the server built is not yours: we did not sign it."));
-    return;
-  }
   $("wallet-start").hidden = true;
   $("recovery-code").textContent = groups(recovery.secret());
   const list = $("account-summary");
@@ -123,11 +151,13 @@ async function offerAccount(keypair) {
     async () => {
       busy(true);
       try {
-        // A fresh copy each time: a retry must not carry her signature twice.
-        const signed = TransactionBuilder.fromXDR(built.transaction, cfg.network_passphrase);
-        signed.sign(keypair);
-        const token = await sep10Token(cfg, keypair);
-        await api("POST", "/wallet/api/account/submit", { transaction: signed.toXDR() }, { token });
+        try {
+          await submitCreation(cfg, keypair, built);
+        } catch (err) {
+          if (!REBUILD.has(err.code)) throw err;
+          built = await requestCreation(cfg, keypair, recovery);
+          await submitCreation(cfg, keypair, built);
+        }
         window.location.assign("/wallet/");
       } catch (err) {
         fail(err);

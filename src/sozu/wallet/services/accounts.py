@@ -5,27 +5,49 @@ trustline → Sozu's recovery signer (weight 10) → her second recovery signer 
 the recovery code made on her phone) → master key (her device key) 20 and thresholds 20/20/20
 → end sponsoring. Her phone shows it decoded and signs it; the sponsor co-signs and Sozu
 submits. Sozu's signer alone (10) can never reach the threshold (20): it cannot move her funds.
+
+Sign-ups at the same time: the transaction's source (its sequence number) is not the sponsor
+but one of the sponsor's channel accounts (`SponsorChannel`), leased by one creation from its
+build until it is settled or its time bound has passed; the sponsor signs its operations and
+pays the fee in a fee bump. With the sponsor as source, five creations built together shared
+one sequence number and four failed with tx_bad_seq; her signature covers that number, so the
+server could not have fixed it without asking her to sign again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import secrets
+import time
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from stellar_sdk import Account, Keypair, StrKey, TransactionBuilder
 
 from sozu.stellar.network import client, usdc_asset
+from sozu.stellar.results import Verdict
+from sozu.stellar.signers import KeypairSigner
+from sozu.stellar.transactions import build_fee_bump
 from sozu.wallet.errors import SozuError
 from sozu.wallet.keys import service_keypair
-from sozu.wallet.models import ServiceKey, WalletTransaction
+from sozu.wallet.models import ServiceKey, SponsorChannel, WalletTransaction
 from sozu.wallet.services.submission import envelope_read, signed_by, submit_stored
 
 DEVICE_WEIGHT = 20
 RECOVERY_WEIGHT = 10
 THRESHOLD = 20
+#: What the sponsor gives a channel account when it opens it (its minimum balance, and spare).
+CHANNEL_XLM = "2"
+#: A lease outlives its creation's time bound by this much (the network's clock may lag ours).
+LEASE_MARGIN_SECONDS = 60
+#: Opening channels at the same moment shares the sponsor's sequence: tries before giving up.
+CHANNEL_OPEN_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -55,14 +77,21 @@ def account_creation_build(
     if client().account(account) is not None:
         raise SozuError("wallet_account_exists")
     sponsor = service_keypair(ServiceKey.Role.SPONSOR)
-    sponsor_info = client().account(sponsor.public_key)
-    if sponsor_info is None:
+    if client().account(sponsor.public_key) is None:
         raise SozuError("sponsor_unavailable")
-    sponsor_account = Account(sponsor.public_key, sponsor_info.sequence)
     usdc = usdc_asset()
     timeout = int(settings.SOZU_WALLET_SIGN_SECONDS)
+    token = secrets.token_hex(16)
+    channel = channel_lease(
+        token=token, until=now + dt.timedelta(seconds=timeout + LEASE_MARGIN_SECONDS), now=now
+    )
+    try:
+        source = _channel_account(channel)
+    except BaseException:
+        channel_release(lease=token)
+        raise
     tx = (
-        TransactionBuilder(sponsor_account, settings.NETWORK_PASSPHRASE, base_fee=_base_fee())
+        TransactionBuilder(source, settings.NETWORK_PASSPHRASE, base_fee=_base_fee())
         .append_begin_sponsoring_future_reserves_op(account, source=sponsor.public_key)
         .append_create_account_op(account, "0", source=sponsor.public_key)
         .append_change_trust_op(usdc, source=account)
@@ -80,12 +109,17 @@ def account_creation_build(
         .build()
     )
     with transaction.atomic():
-        # A new request replaces what she did not sign (a sponsor sequence may have moved).
-        WalletTransaction.objects.filter(
+        # A new request replaces what she did not sign: never co-signed by the sponsor and the
+        # channel, it can never be included, so its channel is free again.
+        unsigned = WalletTransaction.objects.filter(
             account=account,
             kind=WalletTransaction.Kind.CREATION,
             status=WalletTransaction.Status.BUILT,
-        ).delete()
+        )
+        for old in unsigned:
+            channel_release(lease=old.inner_hash)
+        unsigned.delete()
+        SponsorChannel.objects.filter(pk=channel.pk, lease=token).update(lease=tx.hash_hex())
         WalletTransaction.objects.create(
             account=account,
             kind=WalletTransaction.Kind.CREATION,
@@ -130,22 +164,146 @@ def account_creation_submit(
     if row.status == WalletTransaction.Status.SUCCESS:
         return row
     if row.status != WalletTransaction.Status.BUILT:
-        return submit_stored(row)  # sent before, outcome unknown: the same envelope again
+        return _submit_and_release(row)  # sent before: the same envelope again
     if row.expires_at is not None and row.expires_at <= now:
+        channel_release(lease=row.inner_hash)  # never co-signed: it can never be included
         raise SozuError("wallet_tx_expired")
     if not signed_by(envelope, account):
         raise SozuError("wallet_not_signed")
     sponsor = service_keypair(ServiceKey.Role.SPONSOR)
     if not signed_by(envelope, sponsor.public_key):
         envelope.sign(sponsor)
+    source = envelope.transaction.source.account_id
+    channel = SponsorChannel.objects.filter(public_key=source).first()
+    if channel is not None and not signed_by(envelope, channel.public_key):
+        envelope.sign(channel_keypair(channel.index))
+    # Sozu pays the fee (the channel keeps its XLM); the inner transaction keeps its hash. A
+    # fee bump must offer at least the inner transaction's rate (fees may have fallen since).
+    inner = envelope.transaction
+    inner_rate = -(-inner.fee // max(1, len(inner.operations)))
+    bump = build_fee_bump(
+        passphrase=settings.NETWORK_PASSPHRASE,
+        inner_xdr=envelope.to_xdr(),
+        fee_source=KeypairSigner(sponsor.secret),
+        fee_per_op=max(_base_fee(), inner_rate),
+    )
     with transaction.atomic():
         locked = WalletTransaction.objects.select_for_update().get(pk=row.pk)
         if locked.status == WalletTransaction.Status.BUILT:
-            locked.envelope_xdr = envelope.to_xdr()
+            locked.envelope_xdr = bump.xdr
+            locked.outer_hash = bump.hash
             locked.status = WalletTransaction.Status.SUBMITTED
-            locked.save(update_fields=["envelope_xdr", "status", "updated_at"])
+            locked.save(update_fields=["envelope_xdr", "outer_hash", "status", "updated_at"])
         row = locked
-    return submit_stored(row)
+    return _submit_and_release(row)
+
+
+def _submit_and_release(row: WalletTransaction) -> WalletTransaction:
+    """Submit the stored envelope; once it is settled either way its channel is free again."""
+    try:
+        return submit_stored(row)
+    finally:
+        settled = WalletTransaction.objects.filter(
+            pk=row.pk,
+            status__in=(WalletTransaction.Status.SUCCESS, WalletTransaction.Status.FAILED),
+        ).exists()
+        if settled:
+            channel_release(lease=row.inner_hash)
+
+
+# --- the sponsor's channel accounts ------------------------------------------------------------
+
+
+def channel_keypair(index: int) -> Keypair:
+    """Channel `index`'s key: HKDF-SHA256 of the sponsor's seed (nothing more to keep secret)."""
+    sponsor = service_keypair(ServiceKey.Role.SPONSOR)
+    seed = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=f"sozu wallet sponsor channel {index}".encode(),
+    ).derive(sponsor.raw_secret_key())
+    return Keypair.from_raw_ed25519_seed(seed)
+
+
+def channel_lease(*, token: str, until: dt.datetime, now: dt.datetime) -> SponsorChannel:
+    """A channel no other creation holds, leased to `token` until `until`; a new one (up to
+    SOZU_WALLET_SPONSOR_CHANNELS) when all are held; `sponsor_busy` past that."""
+    for _attempt in range(5):
+        with transaction.atomic():
+            free = (
+                SponsorChannel.objects.select_for_update(skip_locked=True)
+                .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+                .order_by("index")
+                .first()
+            )
+            if free is not None:
+                free.leased_until, free.lease = until, token
+                free.save(update_fields=["leased_until", "lease"])
+                return free
+            index = SponsorChannel.objects.count()
+        if index >= int(settings.SOZU_WALLET_SPONSOR_CHANNELS):
+            raise SozuError("sponsor_busy")
+        try:
+            with transaction.atomic():
+                return SponsorChannel.objects.create(
+                    index=index,
+                    public_key=channel_keypair(index).public_key,
+                    leased_until=until,
+                    lease=token,
+                )
+        except IntegrityError:
+            continue  # another sign-up made channel `index` at the same moment: look again
+    raise SozuError("sponsor_busy")
+
+
+def channel_release(*, lease: str) -> None:
+    if lease:
+        SponsorChannel.objects.filter(lease=lease).update(leased_until=None, lease="")
+
+
+def _channel_account(channel: SponsorChannel) -> Account:
+    """The channel's account with its current sequence, opened by the sponsor if need be."""
+    info = client().account(channel.public_key)
+    if info is None:
+        _channel_open(channel.public_key)
+        info = client().account(channel.public_key)
+        if info is None:
+            raise SozuError("sponsor_unavailable")
+    return Account(channel.public_key, info.sequence)
+
+
+def _channel_open(public_key: str) -> None:
+    """The sponsor creates the channel's account. Only Sozu signs this transaction, and creating
+    an account that exists fails harmlessly (op_already_exists): after a tx_bad_seq (channels
+    opened at the same moment share the sponsor's sequence) or an unknown outcome it is simply
+    built again with the sponsor's new sequence."""
+    sponsor = service_keypair(ServiceKey.Role.SPONSOR)
+    for attempt in range(CHANNEL_OPEN_TRIES):
+        if attempt and client().account(public_key) is not None:
+            return
+        info = client().account(sponsor.public_key)
+        if info is None:
+            raise SozuError("sponsor_unavailable")
+        tx = (
+            TransactionBuilder(
+                Account(sponsor.public_key, info.sequence),
+                settings.NETWORK_PASSPHRASE,
+                base_fee=_base_fee(),
+            )
+            .append_create_account_op(public_key, CHANNEL_XLM)
+            .set_timeout(60)
+            .build()
+        )
+        tx.sign(sponsor)
+        outcome = client().submit(tx.to_xdr(), tx.hash_hex())
+        if outcome.verdict == Verdict.PAID or "op_already_exists" in outcome.op_codes:
+            return
+        if outcome.tx_code == "tx_insufficient_balance" or "op_underfunded" in outcome.op_codes:
+            raise SozuError("sponsor_unavailable")
+        time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
+    if client().account(public_key) is None:
+        raise SozuError("sponsor_unavailable")
 
 
 def sponsor_fund_on_localnet(*, xlm: str = "10000") -> str:
@@ -164,6 +322,7 @@ __all__ = [
     "Keypair",
     "account_creation_build",
     "account_creation_submit",
+    "channel_keypair",
     "recovery_signer",
     "sponsor_fund_on_localnet",
     "sponsor_public_key",

@@ -677,3 +677,29 @@ def test_the_pages_javascript_speaks_the_pages_language(
     expect(page.locator("#recover-problem")).to_have_text(message)
     assert not csp
     context.close()
+
+
+def test_a_creation_that_can_no_longer_be_included_is_built_again_and_signed_again(
+    live_server: Any, wallet_net: Any, browser: Browser
+) -> None:
+    """While she reads her summary, the creation she was shown is gone (replaced, expired or
+    its sequence used): "Firmar y activar" gets a new one, checks it and signs it."""
+    from sozu.wallet.models import WalletTransaction
+
+    phone = Phone(browser, live_server.url, hasPrf=False)
+    phone.open("/wallet/entrar/")
+    phone.page.get_by_role("button", name="Crear mi billetera").click()
+    expect(phone.page.locator("#wallet-account")).to_be_visible()
+    code = Keypair.from_secret(
+        (phone.page.locator("#recovery-code").text_content() or "").replace(" ", "")
+    )
+    assert WalletTransaction.objects.filter(status="built").delete()[0] == 1
+    phone.page.get_by_role("button", name="Firmar y activar mi cuenta").click()
+    phone.page.wait_for_url(f"{live_server.url}/wallet/")
+    address = Keypair.from_raw_ed25519_seed(phone.seed()).public_key
+    record = requests.get(f"{wallet_net.url}/accounts/{address}", timeout=10).json()
+    weights = {sig["key"]: sig["weight"] for sig in record["signers"]}
+    assert weights[address] == 20 and weights[code.public_key] == 10  # the code she wrote down
+    builds = [s for s in phone.sent if s.startswith("POST ") and "/wallet/api/account\n" in s]
+    assert len(builds) == 2
+    phone.context.close()

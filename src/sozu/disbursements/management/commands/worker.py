@@ -22,6 +22,7 @@ from sozu.orgs.management.base import (
     process_name,
     stop_on_signals,
 )
+from sozu.wallet.services.housekeeping import wallet_prune
 
 log = logging.getLogger("sozu.worker")
 #: After Horizon could not be reached, wait this long before starting over.
@@ -29,6 +30,8 @@ RETRY_SECONDS = 5.0
 HEARTBEAT_SECONDS = 60.0
 #: How often approved batches whose scheduled time has come are started.
 SCHEDULE_SECONDS = 10.0
+#: How often the wallet's spent challenges and expired invitations are cleaned (`wallet prune`).
+PRUNE_SECONDS = 600.0
 
 
 class Command(SozuCommand):
@@ -66,6 +69,7 @@ class Command(SozuCommand):
 
         beat = [time.monotonic()]
         scheduled = [0.0]
+        pruned = [0.0]
 
         def on_tick() -> None:
             if time.monotonic() - beat[0] >= HEARTBEAT_SECONDS:
@@ -78,6 +82,13 @@ class Command(SozuCommand):
                     batches_execute_due(now=timezone.now(), actor=f"worker:{name}")
                 except Exception:  # the scheduler must never stop the payments in flight
                     log.exception("starting scheduled batches failed", extra={"worker": name})
+            if time.monotonic() - pruned[0] >= PRUNE_SECONDS:
+                pruned[0] = time.monotonic()
+                try:
+                    result = wallet_prune(actor=f"worker:{name}")
+                    log.info("wallet pruned", extra={"worker": name, **vars(result)})
+                except Exception:  # housekeeping must never stop the payments in flight
+                    log.exception("wallet prune failed", extra={"worker": name})
 
         if options["metrics_port"]:
             # Horizon calls happen in the worker: its own metrics are only visible here.
