@@ -192,6 +192,7 @@ NOT_ORG_SCOPED: dict[str, str] = {
     "api/v1/openapi.json": "the API's public contract",
     "api/v1/.*": "the API's catch-all problem+json 404",
     "wallet/api/": "the recipient's wallet: SEP-10 per account, no organization's session",
+    "wallet/jsi18n/": "the wallet's message catalog for a language (public, no data)",
     "creditos/recordatorios/respuesta/": (
         "Twilio's webhook for borrowers' answers (BAJA): no session, proven by Twilio's "
         "signature; the organization is in the URL"
