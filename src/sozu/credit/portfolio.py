@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,6 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from sozu.credit.models import (
-    Cuota,
     Loan,
     LoanFollowUp,
     LoanProduct,
@@ -41,6 +40,8 @@ from sozu.credit.models import (
     Repayment,
 )
 from sozu.credit.models_portfolio import BUCKETS
+from sozu.credit.portfolio_groups import figures_by_group, group_names
+from sozu.credit.portfolio_slices import PAR_DAYS, Figures
 from sozu.credit.simulator import ZERO
 
 L = Loan.Status
@@ -50,8 +51,6 @@ BUCKET_LABELS = {
     "61-90": _("61 to 90 days"),
     "90+": _("More than 90 days"),
 }
-PAR_DAYS = (1, 30, 90)
-PERCENT = Decimal("0.01")
 
 
 def bucket_of(days: int) -> str:
@@ -99,8 +98,6 @@ def arrears_queryset(
     return qs.order_by("oldest_unpaid_due", "loan_id")
 
 
-#: The solidarity group of a loan granted to a group member (through GroupLoan).
-GROUP_NAME = "loan__group_link__group__name"
 #: The columns of the arrears report, in order (values_list names).
 REPORT_FIELDS = (
     "loan_id",
@@ -118,7 +115,6 @@ REPORT_FIELDS = (
     "late_interest",
     "oldest_unpaid_due",
     "last_repayment_on",
-    GROUP_NAME,
 )
 
 
@@ -127,7 +123,8 @@ MONEY_FIELDS = frozenset({"loan__amount", "outstanding_capital", "overdue", "lat
 
 @dataclass(slots=True)
 class ArrearsRow:
-    """One loan of the arrears report, in REPORT_FIELDS order, then days late and bucket."""
+    """One loan of the arrears report, in REPORT_FIELDS order, then its group, days late and
+    bucket."""
 
     loan_id: int
     name: str
@@ -169,13 +166,15 @@ def arrears_rows(
     names = [f"raw_{i}" if name in MONEY_FIELDS else name for i, name in enumerate(REPORT_FIELDS)]
     money = [i for i, name in enumerate(REPORT_FIELDS) if name in MONEY_FIELDS]
     due_index = REPORT_FIELDS.index("oldest_unpaid_due")
+    # Group loans are few: their groups are read once instead of joined to every row.
+    groups = group_names(organization_id=organization_id)
     for values in qs.annotate(**raw).values_list(*names).iterator(chunk_size=chunk_size):
         row = list(values)
         for i in money:
             row[i] = Decimal(row[i]).scaleb(-7)
-        row[-1] = row[-1] or ""  # the group
         days = (as_of - row[due_index]).days
-        yield ArrearsRow(*row, days, bucket_of(days))  # type: ignore[call-arg]
+        group = groups.get(row[0], "")
+        yield ArrearsRow(*row, group, days, bucket_of(days))  # type: ignore[call-arg]
 
 
 def officers(*, organization_id: int) -> list[str]:
@@ -267,65 +266,6 @@ def loan_follow_ups(
 
 
 # --- indicators ------------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    """The indicators of one slice of the portfolio (all, a product, an officer)."""
-
-    gross: Decimal = ZERO
-    active_loans: int = 0
-    borrowers: int = 0
-    overdue: Decimal = ZERO
-    at_risk: dict[int, Decimal] = field(default_factory=lambda: dict.fromkeys(PAR_DAYS, ZERO))
-    disbursed: Decimal = ZERO
-    disbursed_count: int = 0
-    due: Decimal = ZERO
-    collected: Decimal = ZERO
-    written_off: Decimal = ZERO
-    written_off_count: int = 0
-
-    @property
-    def par(self) -> dict[int, Decimal]:
-        """PAR n in percent of the gross portfolio (2 decimals)."""
-        return {
-            n: (v * 100 / self.gross).quantize(PERCENT) if self.gross else ZERO
-            for n, v in self.at_risk.items()
-        }
-
-    @property
-    def collection_rate(self) -> Decimal | None:
-        return (self.collected * 100 / self.due).quantize(PERCENT) if self.due else None
-
-    @property
-    def average_balance(self) -> Decimal:
-        return (self.gross / self.active_loans).quantize(PERCENT) if self.active_loans else ZERO
-
-    @property
-    def average_disbursed(self) -> Decimal:
-        if not self.disbursed_count:
-            return ZERO
-        return (self.disbursed / self.disbursed_count).quantize(PERCENT)
-
-    def as_dict(self) -> dict[str, Any]:
-        rate = self.collection_rate
-        return {
-            "gross_portfolio": str(self.gross),
-            "active_loans": self.active_loans,
-            "active_borrowers": self.borrowers,
-            "overdue": str(self.overdue),
-            "par": {str(n): str(v) for n, v in self.par.items()},
-            "at_risk": {str(n): str(v) for n, v in self.at_risk.items()},
-            "disbursed": str(self.disbursed),
-            "disbursed_count": self.disbursed_count,
-            "due": str(self.due),
-            "collected": str(self.collected),
-            "collection_rate": str(rate) if rate is not None else None,
-            "written_off": str(self.written_off),
-            "written_off_count": self.written_off_count,
-            "average_balance": str(self.average_balance),
-            "average_disbursed": str(self.average_disbursed),
-        }
 
 
 @dataclass
@@ -490,93 +430,7 @@ def indicators(
     ind.months = dict(sorted(ind.months.items()))
     ind.by_product = dict(sorted(ind.by_product.items()))
     ind.by_officer = dict(sorted(ind.by_officer.items()))
-    ind.by_group = _by_group(organization_id, date_from, date_to, as_of)
+    ind.by_group = figures_by_group(
+        organization_id=organization_id, date_from=date_from, date_to=date_to, as_of=as_of
+    )
     return ind
-
-
-GROUP = GROUP_NAME
-
-
-def _by_group(
-    organization_id: int, date_from: dt.date, date_to: dt.date, as_of: dt.date
-) -> dict[str, Figures]:
-    """The figures of each solidarity group's loans: the same definitions as the other slices.
-
-    PortfolioFlow has no group column, so the period's flows of group loans are added up from
-    their loans, cuotas and repayments (group loans are a small part of a portfolio; each
-    query only touches loans linked to a group), exactly as `portfolio_flows_compute` does."""
-    groups: dict[str, Figures] = defaultdict(Figures)
-    in_group = Q(loan__group_link__isnull=False)
-    states = LoanState.objects.filter(in_group, organization_id=organization_id, status=L.ACTIVE)
-    stock = states.values(GROUP).annotate(
-        gross=Sum("outstanding_capital"),
-        loans=Count("pk"),
-        borrowers=Count("beneficiary_id", distinct=True),
-        overdue=Sum("overdue", filter=Q(oldest_unpaid_due__lt=as_of)),
-        **{
-            f"risk{n}": Sum(
-                "outstanding_capital",
-                filter=Q(oldest_unpaid_due__lt=as_of - dt.timedelta(days=n if n > 1 else 0)),
-            )
-            for n in PAR_DAYS
-        },
-    )
-    for row in stock:
-        fig = groups[row[GROUP]]
-        fig.gross = row["gross"] or ZERO
-        fig.active_loans, fig.borrowers = row["loans"], row["borrowers"]
-        fig.overdue = row["overdue"] or ZERO
-        fig.at_risk = {n: row[f"risk{n}"] or ZERO for n in PAR_DAYS}
-    with_schedule = (L.ACTIVE, L.PAID_OFF, L.WRITTEN_OFF)
-    disbursed = (
-        Loan.objects.filter(
-            organization_id=organization_id,
-            group_link__isnull=False,
-            status__in=with_schedule,
-            disbursed_on__range=(date_from, date_to),
-        )
-        .values("group_link__group__name")
-        .annotate(total=Sum("amount"), n=Count("pk"))
-    )
-    for row in disbursed:
-        fig = groups[row["group_link__group__name"]]
-        fig.disbursed, fig.disbursed_count = row["total"], row["n"]
-    due = (
-        Cuota.objects.filter(
-            in_group,
-            loan__organization_id=organization_id,
-            loan__status__in=with_schedule,
-            due_date__range=(date_from, date_to),
-        )
-        .values(GROUP)
-        .annotate(total=Sum("total"))
-    )
-    for row in due:
-        groups[row[GROUP]].due = row["total"]
-    collected = (
-        Repayment.objects.filter(
-            in_group,
-            organization_id=organization_id,
-            kind=Repayment.Kind.PAYMENT,
-            reversal__isnull=True,
-            received_on__range=(date_from, date_to),
-        )
-        .values(GROUP)
-        .annotate(total=Sum("amount"))
-    )
-    for row in collected:
-        groups[row[GROUP]].collected = row["total"]
-    written = (
-        LoanState.objects.filter(
-            in_group,
-            organization_id=organization_id,
-            status=L.WRITTEN_OFF,
-            as_of__range=(date_from, date_to),
-        )
-        .values(GROUP)
-        .annotate(total=Sum("outstanding_capital"), n=Count("pk"))
-    )
-    for row in written:
-        fig = groups[row[GROUP]]
-        fig.written_off, fig.written_off_count = row["total"] or ZERO, row["n"]
-    return dict(sorted(groups.items()))
