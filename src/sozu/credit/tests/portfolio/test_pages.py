@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from sozu.audit.models import AuditEvent
 from sozu.credit.models import GroupLoan, Loan, LoanFollowUp, LoanState, Repayment, SolidarityGroup
-from sozu.credit.services import loan_write_off
+from sozu.credit.services import loan_write_off, repayment_reverse
 from sozu.credit.services.portfolio import loan_states_refresh
 from sozu.credit.tests.factories import LoanProductFactory
 from sozu.orgs.services import apikey_create
@@ -203,9 +203,12 @@ def test_indicators_and_the_report_by_solidarity_group(book) -> None:
     )
     for group, key in ((rosas, "stopped"), (rosas, "never"), (pinos, "good"), (pinos, "gone")):
         GroupLoan.objects.create(group=group, loan=book[key], cycle=1)
+    paid_by_good = sum(r.amount for r in Repayment.objects.filter(loan=book["good"]))
+    mistake = pay(book["good"], "10", TODAY - dt.timedelta(days=3), "G-X")
+    with at(TODAY):  # entered by mistake and reversed: not collected
+        repayment_reverse(repayment=mistake, actor="user:2", reason="duplicado")
     states = {s.loan_id: s for s in LoanState.objects.all()}
     stopped, never, good = (states[book[k].pk] for k in ("stopped", "never", "good"))
-    paid_by_good = sum(r.amount for r in Repayment.objects.filter(loan=book["good"]))
     _key, token = apikey_create(organization=organization, name="bi", actor="test")
 
     with at(TODAY):
