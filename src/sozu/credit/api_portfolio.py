@@ -52,6 +52,10 @@ class OfficerFigures(FiguresOut):
     officer: str
 
 
+class GroupFigures(FiguresOut):
+    group: str = Field(description="The solidarity group's name: its members' group loans.")
+
+
 class AgingOut(Schema):
     bucket: str
     outstanding_capital: str
@@ -73,6 +77,7 @@ class IndicatorsOut(Schema):
     total: FiguresOut
     by_product: list[ProductFigures]
     by_officer: list[OfficerFigures]
+    by_group: list[GroupFigures]
     aging: list[AgingOut]
     months: list[MonthOut]
 
@@ -85,7 +90,8 @@ class IndicatorsOut(Schema):
 )
 def credit_indicators_api(request: HttpRequest, period: Query[PeriodIn]) -> dict[str, Any]:
     """Gross portfolio, active borrowers, disbursed, collection rate, PAR 1/30/90, write-offs
-    and average loan, in total, by product and by loan officer. Amounts are decimal strings."""
+    and average loan, in total, by product, by loan officer and by solidarity group. Amounts
+    are decimal strings."""
     organization = caller_of(request).organization
     today = timezone.localdate()
     start, end = default_period(today)

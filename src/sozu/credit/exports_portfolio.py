@@ -46,6 +46,7 @@ HEADER = [
     "dias_atraso",
     "tramo",
     "ultimo_pago",
+    "grupo",
 ]
 
 
@@ -68,6 +69,7 @@ def _values(r: ArrearsRow) -> list[Any]:
         r.days_late,
         r.bucket,
         r.last_repayment_on,
+        r.group,
     ]
 
 
@@ -112,6 +114,7 @@ def arrears_csv(rows: Iterable[ArrearsRow]) -> Iterator[str]:
                 r.days_late,
                 r.bucket,
                 _iso(r.last_repayment_on),
+                r.group,
             )
         )
 

@@ -14,6 +14,8 @@ Conventions (also in docs/credit.md):
 - collection rate = payments received in the period (not reversed) ÷ cuotas due in the period.
 - write-offs = loans written off in the period and their outstanding capital then (a
   written-off loan's state is frozen on the day it was written off: its `as_of`).
+- by group: the loans granted to a solidarity group's members (GroupLoan), every cycle; a loan
+  of no group is in no group's figures (the product and officer breakdowns cover every loan).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +31,17 @@ from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, Qu
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from sozu.credit.models import Loan, LoanFollowUp, LoanProduct, LoanState, PortfolioFlow, Repayment
+from sozu.credit.models import (
+    Loan,
+    LoanFollowUp,
+    LoanProduct,
+    LoanState,
+    PortfolioFlow,
+    Repayment,
+)
 from sozu.credit.models_portfolio import BUCKETS
+from sozu.credit.portfolio_groups import figures_by_group, group_names
+from sozu.credit.portfolio_slices import PAR_DAYS, Figures
 from sozu.credit.simulator import ZERO
 
 L = Loan.Status
@@ -40,8 +51,6 @@ BUCKET_LABELS = {
     "61-90": _("61 to 90 days"),
     "90+": _("More than 90 days"),
 }
-PAR_DAYS = (1, 30, 90)
-PERCENT = Decimal("0.01")
 
 
 def bucket_of(days: int) -> str:
@@ -114,7 +123,8 @@ MONEY_FIELDS = frozenset({"loan__amount", "outstanding_capital", "overdue", "lat
 
 @dataclass(slots=True)
 class ArrearsRow:
-    """One loan of the arrears report, in REPORT_FIELDS order, then days late and bucket."""
+    """One loan of the arrears report, in REPORT_FIELDS order, then its group, days late and
+    bucket."""
 
     loan_id: int
     name: str
@@ -131,6 +141,8 @@ class ArrearsRow:
     late_interest: Decimal
     oldest_unpaid_due: dt.date
     last_repayment_on: dt.date | None
+    #: Her solidarity group's name ('' when the loan was not granted to a group).
+    group: str
     days_late: int
     bucket: str
 
@@ -154,12 +166,15 @@ def arrears_rows(
     names = [f"raw_{i}" if name in MONEY_FIELDS else name for i, name in enumerate(REPORT_FIELDS)]
     money = [i for i, name in enumerate(REPORT_FIELDS) if name in MONEY_FIELDS]
     due_index = REPORT_FIELDS.index("oldest_unpaid_due")
+    # Group loans are few: their groups are read once instead of joined to every row.
+    groups = group_names(organization_id=organization_id)
     for values in qs.annotate(**raw).values_list(*names).iterator(chunk_size=chunk_size):
         row = list(values)
         for i in money:
             row[i] = Decimal(row[i]).scaleb(-7)
         days = (as_of - row[due_index]).days
-        yield ArrearsRow(*row, days, bucket_of(days))  # type: ignore[call-arg]
+        group = groups.get(row[0], "")
+        yield ArrearsRow(*row, group, days, bucket_of(days))  # type: ignore[call-arg]
 
 
 def officers(*, organization_id: int) -> list[str]:
@@ -254,65 +269,6 @@ def loan_follow_ups(
 
 
 @dataclass
-class Figures:
-    """The indicators of one slice of the portfolio (all, a product, an officer)."""
-
-    gross: Decimal = ZERO
-    active_loans: int = 0
-    borrowers: int = 0
-    overdue: Decimal = ZERO
-    at_risk: dict[int, Decimal] = field(default_factory=lambda: dict.fromkeys(PAR_DAYS, ZERO))
-    disbursed: Decimal = ZERO
-    disbursed_count: int = 0
-    due: Decimal = ZERO
-    collected: Decimal = ZERO
-    written_off: Decimal = ZERO
-    written_off_count: int = 0
-
-    @property
-    def par(self) -> dict[int, Decimal]:
-        """PAR n in percent of the gross portfolio (2 decimals)."""
-        return {
-            n: (v * 100 / self.gross).quantize(PERCENT) if self.gross else ZERO
-            for n, v in self.at_risk.items()
-        }
-
-    @property
-    def collection_rate(self) -> Decimal | None:
-        return (self.collected * 100 / self.due).quantize(PERCENT) if self.due else None
-
-    @property
-    def average_balance(self) -> Decimal:
-        return (self.gross / self.active_loans).quantize(PERCENT) if self.active_loans else ZERO
-
-    @property
-    def average_disbursed(self) -> Decimal:
-        if not self.disbursed_count:
-            return ZERO
-        return (self.disbursed / self.disbursed_count).quantize(PERCENT)
-
-    def as_dict(self) -> dict[str, Any]:
-        rate = self.collection_rate
-        return {
-            "gross_portfolio": str(self.gross),
-            "active_loans": self.active_loans,
-            "active_borrowers": self.borrowers,
-            "overdue": str(self.overdue),
-            "par": {str(n): str(v) for n, v in self.par.items()},
-            "at_risk": {str(n): str(v) for n, v in self.at_risk.items()},
-            "disbursed": str(self.disbursed),
-            "disbursed_count": self.disbursed_count,
-            "due": str(self.due),
-            "collected": str(self.collected),
-            "collection_rate": str(rate) if rate is not None else None,
-            "written_off": str(self.written_off),
-            "written_off_count": self.written_off_count,
-            "average_balance": str(self.average_balance),
-            "average_disbursed": str(self.average_disbursed),
-        }
-
-
-@dataclass
 class Indicators:
     as_of: dt.date
     date_from: dt.date
@@ -320,6 +276,8 @@ class Indicators:
     total: Figures
     by_product: dict[str, Figures]
     by_officer: dict[str, Figures]
+    #: Solidarity group (its name) → the figures of its members' group loans.
+    by_group: dict[str, Figures]
     #: Outstanding capital and loans per aging bucket (active loans).
     aging: dict[str, tuple[Decimal, int]]
     #: Month (first day) → (disbursed, due, collected), over the period.
@@ -336,6 +294,7 @@ class Indicators:
             "total": self.total.as_dict(),
             "by_product": [{"product": k, **v.as_dict()} for k, v in self.by_product.items()],
             "by_officer": [{"officer": k, **v.as_dict()} for k, v in self.by_officer.items()],
+            "by_group": [{"group": k, **v.as_dict()} for k, v in self.by_group.items()],
             "aging": [
                 {"bucket": k, "outstanding_capital": str(v[0]), "loans": v[1]}
                 for k, v in self.aging.items()
@@ -382,6 +341,7 @@ def indicators(
         total=Figures(),
         by_product={},
         by_officer={},
+        by_group={},
         aging={key: (ZERO, 0) for key, _, _ in BUCKETS},
         months={},
         stale_loans=0,
@@ -470,4 +430,7 @@ def indicators(
     ind.months = dict(sorted(ind.months.items()))
     ind.by_product = dict(sorted(ind.by_product.items()))
     ind.by_officer = dict(sorted(ind.by_officer.items()))
+    ind.by_group = figures_by_group(
+        organization_id=organization_id, date_from=date_from, date_to=date_to, as_of=as_of
+    )
     return ind

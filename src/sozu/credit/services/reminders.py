@@ -44,6 +44,7 @@ from sozu.credit.notify.base import (
     OutgoingMessage,
     get_notifier,
 )
+from sozu.credit.payment_request import loan_payment_memo
 from sozu.credit.selectors_borrowers import positions_for
 from sozu.formatting import format_ars, format_usdc
 from sozu.orgs.models import Organization
@@ -261,6 +262,13 @@ def reminder_text(
 # --- enqueue ----------------------------------------------------------------------------------
 
 
+def _payment_reference(loan: Loan) -> str:
+    """What she writes as the memo when she pays a USDC loan on chain (SZ-…, the one the
+    follower matches; SOZU-<id> would go to the review queue); a loan in pesos is paid at the
+    organization, where staff name it by its number (SOZU-<id>)."""
+    return loan_payment_memo(loan) if loan.currency == Currency.USDC else loan.reference
+
+
 @dataclass
 class EnqueueReport:
     created: int = 0
@@ -335,7 +343,7 @@ def _enqueue_chunk(
                 due=due,
                 offset=offset,
                 amount=_amount(owed, loan.currency),
-                reference=loan.reference,
+                reference=_payment_reference(loan),
             )
             try:
                 with transaction.atomic():

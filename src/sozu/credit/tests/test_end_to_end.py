@@ -42,6 +42,7 @@ from sozu.credit.services import (
 )
 from sozu.credit.services.portfolio import loan_states_refresh
 from sozu.credit.services.renewal import renewal_eligibility, renewal_rule_set
+from sozu.credit.simulator import Frequency, first_due_date, next_business_day
 from sozu.credit.tests.onchain import Payer, Transfer
 from sozu.disbursements.models import Payout
 from sozu.disbursements.services.payouts import payout_pay_now
@@ -140,7 +141,10 @@ def test_a_loan_granted_paid_out_repaid_on_chain_and_late_then_renewed(make_org,
     assert (loan.status, loan.disbursed_on) == (L.ACTIVE, paid_on)
     schedule = list(loan.schedule.order_by("number"))
     assert [(c.capital, c.interest, c.iva, c.total) for c in schedule] == SCHEDULE
-    assert paid_on < schedule[0].due_date <= paid_on + dt.timedelta(days=35)
+    # The schedule starts on the day the payout was paid: cuota 1 one month later, moved to
+    # the next business day if that is a weekend or an Argentine holiday.
+    first = first_due_date(paid_on, Frequency.MONTHLY)
+    assert (schedule[0].nominal_date, schedule[0].due_date) == (first, next_business_day(first))
     due = [c.due_date for c in schedule]
 
     # --- Cuotas 1 and 2 on chain, from her own account ---------------------------------------

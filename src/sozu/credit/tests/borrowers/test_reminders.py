@@ -97,7 +97,7 @@ def test_the_spanish_text_has_name_amount_date_and_reference() -> None:
     amount = f"{first.total:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
     assert message.body == (
         f"Hola María, la cuota 1 de tu préstamo vence en 3 días, el "
-        f"{first.due_date:%d/%m/%Y}: {amount} USDC. Referencia de pago: SOZU-{loan.pk}. "
+        f"{first.due_date:%d/%m/%Y}: {amount} USDC. Referencia de pago: {loan.payment_reference}. "
         "Respondé BAJA para dejar de recibir estos avisos."
     )
     assert message.to == "+5491112345678"

@@ -13,8 +13,8 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from sozu.audit.models import AuditEvent
-from sozu.credit.models import Loan, LoanFollowUp, LoanState
-from sozu.credit.services import loan_write_off
+from sozu.credit.models import GroupLoan, Loan, LoanFollowUp, LoanState, Repayment, SolidarityGroup
+from sozu.credit.services import loan_write_off, repayment_reverse
 from sozu.credit.services.portfolio import loan_states_refresh
 from sozu.credit.tests.factories import LoanProductFactory
 from sozu.orgs.services import apikey_create
@@ -185,3 +185,70 @@ def test_indicators_page_and_api(book) -> None:
         )
     assert refused.status_code == 400 and refused.json()["code"] == "portfolio_period_invalid"
     assert Client().get("/api/v1/credit/indicators").status_code == 401
+
+
+def test_indicators_and_the_report_by_solidarity_group(book) -> None:
+    organization = book["org"]
+    rosas = SolidarityGroup.objects.create(
+        organization=organization,
+        name="Las Rosas",
+        coordinator=book["stopped"].beneficiary,
+        created_by="user:1",
+    )
+    pinos = SolidarityGroup.objects.create(
+        organization=organization,
+        name="Los Pinos",
+        coordinator=book["good"].beneficiary,
+        created_by="user:1",
+    )
+    for group, key in ((rosas, "stopped"), (rosas, "never"), (pinos, "good"), (pinos, "gone")):
+        GroupLoan.objects.create(group=group, loan=book[key], cycle=1)
+    paid_by_good = sum(r.amount for r in Repayment.objects.filter(loan=book["good"]))
+    mistake = pay(book["good"], "10", TODAY - dt.timedelta(days=3), "G-X")
+    with at(TODAY):  # entered by mistake and reversed: not collected
+        repayment_reverse(repayment=mistake, actor="user:2", reason="duplicado")
+    states = {s.loan_id: s for s in LoanState.objects.all()}
+    stopped, never, good = (states[book[k].pk] for k in ("stopped", "never", "good"))
+    _key, token = apikey_create(organization=organization, name="bi", actor="test")
+
+    with at(TODAY):
+        api = Client().get(
+            "/api/v1/credit/indicators",
+            {"from": "2026-01-01", "to": "2026-06-30"},
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        page = client_for(organization, "viewer").get(
+            "/creditos/indicadores/", {"date_from": "2026-01-01", "date_to": "2026-06-30"}
+        )
+        report = client_for(organization, "viewer").get("/creditos/mora/reporte.csv")
+        text = b"".join(report.streaming_content).decode()  # type: ignore[attr-defined]
+
+    by_group = {g["group"]: g for g in api.json()["by_group"]}
+    assert list(by_group) == ["Las Rosas", "Los Pinos"]
+    r, p = by_group["Las Rosas"], by_group["Los Pinos"]
+    gross = stopped.outstanding_capital + never.outstanding_capital
+    assert Decimal(r["gross_portfolio"]) == gross
+    assert (r["active_loans"], r["active_borrowers"]) == (2, 2)
+    assert Decimal(r["par"]["30"]) == Decimal("100.00")  # both more than 30 days late
+    assert Decimal(r["disbursed"]) == Decimal("2100") and r["disbursed_count"] == 2
+    assert (r["written_off"], r["written_off_count"]) == ("0", 0)
+    assert Decimal(p["gross_portfolio"]) == good.outstanding_capital
+    assert (p["active_loans"], p["par"]["1"]) == (1, "0.00")
+    assert Decimal(p["disbursed"]) == Decimal("900")  # 600 + the 300 written off
+    assert Decimal(p["collected"]) == paid_by_good
+    assert Decimal(p["written_off"]) == states[book["gone"].pk].outstanding_capital
+    assert p["written_off_count"] == 1
+    html = page.content.decode()
+    assert "Por grupo solidario" in html and "Las Rosas" in html and "Los Pinos" in html
+    rows = {int(x["prestamo"]): x for x in csv.DictReader(io.StringIO(text))}
+    assert (rows[book["never"].pk]["grupo"], rows[book["stopped"].pk]["grupo"]) == (
+        "Las Rosas",
+        "Las Rosas",
+    )
+
+
+def test_without_groups_the_page_says_so(book) -> None:
+    with at(TODAY):
+        page = client_for(book["org"], "viewer").get("/creditos/indicadores/")
+    html = page.content.decode()
+    assert "Ningún préstamo se otorgó a un grupo solidario." in html
