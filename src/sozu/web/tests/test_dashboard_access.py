@@ -313,8 +313,13 @@ def test_a_viewer_sees_the_settings_without_the_form() -> None:
     body = client.get(reverse("orgs:settings")).content.decode()
     assert owner.user.email in body and viewer.user.email in body
     assert reverse("orgs:settings-2fa") not in body
+    # No command line in the page: who can add people, and where.
+    assert "createstaff" not in body
+    assert "Solo una persona titular puede sumar gente al equipo" in body
     client.force_login(owner.user)
-    assert reverse("orgs:settings-2fa") in client.get(reverse("orgs:settings")).content.decode()
+    body = client.get(reverse("orgs:settings")).content.decode()
+    assert reverse("orgs:settings-2fa") in body
+    assert f'invitalas desde <a href="{reverse("config:members")}">Equipo</a>' in body
 
 
 def test_the_admin_signs_in_through_the_staff_sign_in() -> None:
