@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sozu.audit.labels import action_label
 from sozu.audit.selectors import (
     AuditFilters,
     audit_actions,
@@ -20,6 +21,12 @@ from sozu.audit.services import audit_verify_chain
 from sozu.orgs.permissions import Action, current_organization, org_member_required
 
 PAGE_SIZE = 50
+
+
+def _choice(action: str) -> str:
+    """ "Lote aprobado (batch.approved)": the words, and the code the CSV export carries."""
+    label = action_label(action)
+    return action if label == action else f"{label} ({action})"
 
 
 class AuditFilterForm(forms.Form):
@@ -37,7 +44,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: object, actions: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        choices = [("", _("All")), *[(a, a) for a in actions]]
+        choices = [("", _("All")), *[(a, _choice(a)) for a in actions]]
         self.fields["action"].choices = choices  # type: ignore[attr-defined]
 
     def filters(self) -> AuditFilters:

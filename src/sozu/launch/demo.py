@@ -1,7 +1,8 @@
 """Demo data for a fresh machine: the `demo` organization, its API key, a few beneficiaries.
 
-Made once: a second `sozu start` finds them and changes nothing. Only on the local network,
-which funds the wallet and writes the beneficiaries' USDC trustlines itself.
+Made once: a second `sozu start` finds them and changes nothing (but asks the network about a
+beneficiary never checked). Only on the local network, which funds the wallet and writes the
+beneficiaries' USDC trustlines itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from stellar_sdk import Keypair
 
 from sozu.beneficiaries.models import Beneficiary
-from sozu.beneficiaries.services import beneficiary_create
+from sozu.beneficiaries.services import beneficiaries_refresh_readiness, beneficiary_create
 from sozu.orgs.management.base import write_private
 from sozu.orgs.models import Organization
 from sozu.orgs.services import apikey_create, organization_create
@@ -72,6 +73,14 @@ def demo_ensure(*, var_dir: Path, actor: str) -> Demo:
                 phone=phone,
                 national_id=dni,
             )
+    # Their accounts and trustlines exist now: ask the network, as the Beneficiarias page's
+    # "refresh" does, so the dashboard shows them ready to receive rather than "not checked".
+    never_checked = Beneficiary.objects.filter(organization=org, readiness_checked_at__isnull=True)
+    beneficiaries_refresh_readiness(
+        organization_id=org.pk,
+        actor=actor,
+        beneficiary_ids=list(never_checked.values_list("pk", flat=True)),
+    )
     beneficiaries = list(Beneficiary.objects.filter(organization=org).order_by("pk"))
     # The wallet's sponsor (issue 13): new wallets are created with 0 XLM on its reserves.
     from sozu.wallet.services.accounts import sponsor_fund_on_localnet

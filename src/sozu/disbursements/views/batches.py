@@ -351,8 +351,11 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         htmx = None
     if htmx and htmx.target == "lines":
         return render(request, TEMPLATE_LINES, _lines_context(request, batch))
-    template = f"{TEMPLATE_DETAIL}#live" if htmx else TEMPLATE_DETAIL
-    return render(request, template, _detail_context(request, batch))
+    if htmx:  # the poll: the #live fragment alone (and, once settled, the stale message cleared)
+        return render(
+            request, f"{TEMPLATE_DETAIL}#live", {**_detail_context(request, batch), "polled": True}
+        )
+    return render(request, TEMPLATE_DETAIL, _detail_context(request, batch))
 
 
 @org_member_required(Action.EXPORT)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sozu.audit.context import web_actor
@@ -52,15 +53,19 @@ WEB_PAYOUT_WAIT_SECONDS = 8.0
 IN_PROGRESS_WAITS = 40
 
 
+#: "Todos": estados and tipos are masculine (the shared "All" reads "Todas", for beneficiarias).
+ALL = pgettext_lazy("filter, masculine", "All")
+
+
 class PayoutFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All")), *Payout.Status.choices]
+        label=_("Status"), required=False, choices=[("", ALL), *Payout.Status.choices]
     )
     q = forms.CharField(label=_("Beneficiary or address"), required=False, max_length=100)
     kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,
-        choices=[("", _("All")), ("single", _("Single payouts")), ("batch", _("Batch lines"))],
+        choices=[("", ALL), ("single", _("Single payouts")), ("batch", _("Batch lines"))],
     )
     batch = forms.IntegerField(label=_("Batch #"), required=False, min_value=1)
     beneficiary = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

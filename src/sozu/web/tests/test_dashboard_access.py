@@ -282,8 +282,14 @@ def test_audit_filters_export_and_verification() -> None:
     client.force_login(m.user)
     body = client.get(reverse("audit:events"), {"action": "batch.approved"}).content.decode()
     assert "batch.approved" in body and "payout.created" not in body.split("<tbody>")[1]
+    # Each event in words (the code under it, for filters and the CSV); the filter says both.
+    assert "Lote aprobado" in body.split("<tbody>")[1] and "lote 7" in body
+    assert ">Lote aprobado (batch.approved)</option>" in body
     body = client.get(reverse("audit:events"), {"object_id": "9"}).content.decode()
-    assert "payout.created" in body.split("<tbody>")[1]
+    assert "payout.created" in body.split("<tbody>")[1] and "Pago creado" in body
+    audit_record(organization_id=o.pk, entry=Entry("cli:root", "thing.done", "thing", 3))
+    body = client.get(reverse("audit:events")).content.decode()
+    assert '<span class="ev-label">thing.done</span>' in body  # an unknown code, as it is
     export = client.get(reverse("audit:export"), {"action": "batch.approved"})
     assert export["Content-Type"].startswith("text/csv")
     text = export.getvalue().decode()
@@ -307,8 +313,13 @@ def test_a_viewer_sees_the_settings_without_the_form() -> None:
     body = client.get(reverse("orgs:settings")).content.decode()
     assert owner.user.email in body and viewer.user.email in body
     assert reverse("orgs:settings-2fa") not in body
+    # No command line in the page: who can add people, and where.
+    assert "createstaff" not in body
+    assert "Solo una persona titular puede sumar gente al equipo" in body
     client.force_login(owner.user)
-    assert reverse("orgs:settings-2fa") in client.get(reverse("orgs:settings")).content.decode()
+    body = client.get(reverse("orgs:settings")).content.decode()
+    assert reverse("orgs:settings-2fa") in body
+    assert f'invitalas desde <a href="{reverse("config:members")}">Equipo</a>' in body
 
 
 def test_the_admin_signs_in_through_the_staff_sign_in() -> None:

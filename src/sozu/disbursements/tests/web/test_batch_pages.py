@@ -105,6 +105,8 @@ def test_operator_prepares_approver_approves_and_executes_and_every_line_is_on_c
     fragment = approver.get(detail, headers={"HX-Request": "true"})
     assert 'hx-trigger="every 2s"' in text(fragment)  # the page polls while paying
     assert "<html" not in text(fragment)  # only the #live fragment
+    assert "Lote en ejecución: se están pagando las líneas." in text(fragment)
+    assert 'hx-swap-oob="true"' not in text(fragment)  # the flash message stays while paying
 
     Worker("test", threads=2).run(until_idle=True)
     batch.refresh_from_db()
@@ -112,6 +114,10 @@ def test_operator_prepares_approver_approves_and_executes_and_every_line_is_on_c
     page = text(approver.get(detail, headers={"HX-Request": "true"}))
     assert 'value="100"' in page and "100 %" in page
     assert "every 2s" not in page  # finished: polling stops
+    # The notice turns into the outcome, and the stale "executing" message above is cleared.
+    assert "Lote pagado: se pagaron las 3 líneas (4,50 USDC)." in page
+    assert "Lote en ejecución" not in page
+    assert '<div id="messages" hx-swap-oob="true"></div>' in page
     for p in batch.lines.all():
         assert p.status == Payout.Status.PAID
         assert transaction_on_network(net_settings, p.tx_hash)["successful"] is True
@@ -223,6 +229,7 @@ def test_a_failed_line_shows_its_reason_in_spanish_and_a_retry_pays_it(
     assert reason != english and "USDC" in reason  # e.g. "El destino no tiene … USDC."
     assert escape(reason) in page
     assert "Reintentar la línea fallida" in page
+    assert "Lote pagado en parte: 1 de 2 líneas pagadas (1,00 USDC); con error: 1." in page
 
     # She adds the trustline again; the approver retries the failed line and it is paid.
     _as(rosa, net_settings, ChangeTrust(asset=usdc))

@@ -110,6 +110,12 @@ def csp_violations(page: Page) -> list[str]:
     return found
 
 
+def count_polls(page: Page, url: str) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda req: seen.append(req.url) if req.url.startswith(url) else None)
+    return seen
+
+
 def count_navigations(page: Page) -> list[str]:
     seen: list[str] = []
     page.on(
@@ -196,6 +202,15 @@ def test_a_batch_from_a_csv_is_fixed_prepared_approved_executed_and_paid_live(
     expect(approver.locator("#progress-percent")).to_have_text("100 %", timeout=60_000)
     expect(approver.locator("#count-paid")).to_have_text("3")
     expect(approver.locator("#batch-status")).to_contain_text("Completado")
+    # The notice says how it ended, and the "executing" message of the click has gone.
+    expect(approver.locator("#batch-notice")).to_have_text(
+        "Lote pagado: se pagaron las 3 líneas (17,50 USDC)."
+    )
+    expect(approver.locator("#messages")).not_to_contain_text("Lote en ejecución")
+    expect(approver.get_by_text("Esta página se actualiza sola")).to_have_count(0)
+    polls = count_polls(approver, f"{base}/lotes/{batch.pk}/")
+    approver.wait_for_timeout(4_500)  # two polling periods: the settled page asks no more
+    assert polls == []
     assert navigations == []
     assert approver_csp == []  # htmx polled under the Content-Security-Policy
     shot(approver, "lote-pagado")

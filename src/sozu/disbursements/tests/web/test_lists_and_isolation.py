@@ -100,6 +100,10 @@ def test_payouts_are_filtered_by_status_kind_and_batch():
     )
     assert ids == expected and len(ids) == 2
     assert "El destino no tiene una línea de confianza (trustline) de USDC." in body
+    # "Todos" (estados, tipos, lotes), not the "Todas" of beneficiarias nor an English "All".
+    assert body.count('<option value="">Todos</option>') == 2 and ">All<" not in body
+    batches = client.get(reverse("batches:list")).content.decode()
+    assert '<option value="">Todos</option>' in batches
 
 
 def test_another_organizations_batch_and_payout_answer_404():
