@@ -185,6 +185,7 @@ class WalletTransaction(models.Model):
     class Kind(models.TextChoices):
         CREATION = "creation", _("Sponsored account creation")
         PAYMENT = "payment", _("Payment (fee bump)")
+        SIGNERS = "signers", _("Her signers changed (a new recovery code, fee bump)")
 
     class Status(models.TextChoices):
         BUILT = "built", _("Built, waiting for her signature")

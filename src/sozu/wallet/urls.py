@@ -49,4 +49,5 @@ urlpatterns = [
     path("wallet/pagar/", web.page, {"name": "pagar"}, name="pagar"),
     path("wallet/credito/", web.page, {"name": "credito"}, name="credito"),
     path("wallet/recuperar/", web.page, {"name": "recuperar"}, name="recuperar"),
+    path("wallet/codigo/", web.page, {"name": "codigo"}, name="codigo"),
 ]

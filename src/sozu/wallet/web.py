@@ -71,6 +71,7 @@ PAGES = {
     "credito": "wallet/credito.html",
     "entrar": "wallet/entrar.html",
     "recuperar": "wallet/recuperar.html",
+    "codigo": "wallet/codigo.html",
 }
 
 

@@ -9,7 +9,7 @@ import { gettext, interpolate } from "./lib/i18n.js";
 import { keepOnDevice } from "./lib/keys.js";
 import { authenticate, register } from "./lib/passkey.js";
 import { sealForServer } from "./lib/keys.js";
-import { registerServiceWorker, show } from "./lib/shell.js";
+import { NEW_CODE_OFFER, registerServiceWorker, show } from "./lib/shell.js";
 import { config, horizon, sep10Token } from "./lib/stellar.js";
 import { supported } from "./lib/support.js";
 
@@ -47,7 +47,10 @@ async function start(ev) {
     }
     const page = await horizon(cfg).accounts().forSigner(codeKey.publicKey()).call();
     const found = (page.records || []).filter((a) => a.id !== codeKey.publicKey());
-    if (found.length !== 1) throw new Error(gettext("We found no wallet with that code."));
+    if (found.length !== 1) {
+      // A code replaced by a new one is no longer a signer anywhere.
+      throw new Error(gettext("This code does not open any wallet. If you made a new code, use the new one."));
+    }
     const account = found[0].id;
     const device = Keypair.random();
     const proof = codeKey.sign(new TextEncoder().encode(`sozu-recovery:${account}:${device.publicKey()}`));
@@ -124,6 +127,8 @@ async function finish() {
     });
     const token = await sep10Token(state.cfg, state.device, state.account);
     await api("PUT", "/wallet/api/passkeys/account", {}, { token });
+    // The code she used is still a signer: Saldo offers to replace it.
+    localStorage.setItem(NEW_CODE_OFFER, state.account);
     window.location.assign("/wallet/");
   } catch (err) {
     $("recover-sign").disabled = false;

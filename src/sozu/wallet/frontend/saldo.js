@@ -3,7 +3,7 @@
 import { api } from "./lib/api.js";
 import { gettext, interpolate } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
-import { ageText, formatArs, formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
+import { NEW_CODE_OFFER, ageText, formatArs, formatUsdc, registerServiceWorker, requireWallet, shortAddress, show } from "./lib/shell.js";
 import { config, sep10Token, usdcBalance } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
@@ -83,6 +83,7 @@ async function main() {
   const wallet = await requireWallet();
   if (!wallet) return;
   $("balance-account").textContent = shortAddress(wallet.account);
+  $("balance-new-code").hidden = localStorage.getItem(NEW_CODE_OFFER) !== wallet.account;
   const cfg = config();
   await invitation(cfg);
   links(cfg);

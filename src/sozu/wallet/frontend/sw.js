@@ -11,6 +11,7 @@ const SHELL = [
   "/wallet/credito/",
   "/wallet/entrar/",
   "/wallet/recuperar/",
+  "/wallet/codigo/",
   "/wallet/manifest.webmanifest",
   // The JS messages, one URL per language (settings.LANGUAGES): offline, a page finds its own.
   "/wallet/jsi18n/es/",

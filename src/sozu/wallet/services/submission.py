@@ -10,7 +10,14 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from stellar_sdk import MuxedAccount, Payment, SetOptions, TransactionEnvelope
+from stellar_sdk import (
+    BeginSponsoringFutureReserves,
+    EndSponsoringFutureReserves,
+    MuxedAccount,
+    Payment,
+    SetOptions,
+    TransactionEnvelope,
+)
 from stellar_sdk.exceptions import SdkError
 
 from sozu.stellar.horizon import TxOutcome
@@ -116,21 +123,94 @@ def refusal_for(outcome: TxOutcome) -> SozuError:
     return SozuError("wallet_tx_failed", result=outcome.tx_code or "unknown")
 
 
-def _check_operations(envelope: TransactionEnvelope, account: str) -> None:
+def _check_operations(envelope: TransactionEnvelope, account: str) -> bool:
+    """Refuse what she may not have Sozu pay for; True when the sponsor must co-sign (the
+    reserve of a new recovery code's signer, between begin and end sponsoring)."""
     usdc = usdc_asset()
-    for op in envelope.transaction.operations:
+    current: dict[str, int] | None = None
+    operations = envelope.transaction.operations
+    sponsor = service_keypair(ServiceKey.Role.SPONSOR).public_key
+    sponsored = _check_sponsoring(operations, account, sponsor)
+    for op in operations:
         source = op.source.account_id if op.source else account
+        if isinstance(op, BeginSponsoringFutureReserves | EndSponsoringFutureReserves):
+            continue  # checked above
         if source != account:
             raise SozuError("wallet_source_not_yours")
         if isinstance(op, Payment):
             if op.asset != usdc:
                 raise SozuError("operation_not_allowed", operation="payment of another asset")
             continue
-        if isinstance(op, SetOptions) and op.inflation_dest is None and op.home_domain is None:
-            if op.set_flags or op.clear_flags:
-                raise SozuError("operation_not_allowed", operation="set_options flags")
+        if isinstance(op, SetOptions):
+            if current is None:
+                info = client().account(account)
+                current = dict(info.signers) if info is not None else {}
+            _check_signer_change(op, account, current)
             continue
         raise SozuError("operation_not_allowed", operation=type(op).__name__)
+    return sponsored
+
+
+def _check_sponsoring(operations: list, account: str, sponsor: str) -> bool:
+    """Sozu sponsors the reserve of one new signer: [begin (sponsor → her), her SetOptions,
+    end (her)] and nothing else; anything else that mentions sponsoring is refused."""
+    kinds = [type(op) for op in operations]
+    if BeginSponsoringFutureReserves not in kinds and EndSponsoringFutureReserves not in kinds:
+        return False
+    begin, end = operations[0], operations[-1]
+    middle = operations[1:-1]
+    if not (
+        isinstance(begin, BeginSponsoringFutureReserves)
+        and begin.source is not None
+        and begin.source.account_id == sponsor
+        and begin.sponsored_id == account
+        and isinstance(end, EndSponsoringFutureReserves)
+        and (end.source is None or end.source.account_id == account)
+        and middle
+        and all(isinstance(op, SetOptions) for op in middle)
+        and sum(1 for op in middle if op.signer is not None and op.signer.weight > 0) <= 1
+    ):
+        raise SozuError("operation_not_allowed", operation="sponsoring")
+    return True
+
+
+#: The heaviest signer she may add or remove herself: a recovery code (her device key is 20).
+CODE_SIGNER_MAX_WEIGHT = 10
+
+
+def _check_signer_change(op: SetOptions, account: str, current: dict[str, int]) -> None:
+    """A SetOptions she may sign alone: add or remove one ed25519 signer of weight <= 10 that is
+    not Sozu's recovery signer, her master key nor a signer weighing more than 10 now (her device
+    key): a new recovery code replacing the old one. `current`: her signers on the network.
+    Thresholds, master weight, flags, home domain and inflation stay as the creation set them."""
+    from stellar_sdk import SignerKeyType
+
+    from sozu.wallet.services.accounts import recovery_signer
+
+    changes = (
+        op.master_weight,
+        op.low_threshold,
+        op.med_threshold,
+        op.high_threshold,
+        op.set_flags,
+        op.clear_flags,
+        op.home_domain,
+        op.inflation_dest,
+    )
+    if any(value is not None for value in changes):
+        raise SozuError("operation_not_allowed", operation="set_options other than a signer")
+    signer = op.signer
+    if signer is None:
+        raise SozuError("operation_not_allowed", operation="set_options without a signer")
+    key = signer.signer_key
+    if key.signer_key_type != SignerKeyType.SIGNER_KEY_TYPE_ED25519:
+        raise SozuError("operation_not_allowed", operation="set_options signer type")
+    if key.encoded_signer_key in (recovery_signer(), account):
+        raise SozuError("operation_not_allowed", operation="set_options on a protected signer")
+    if signer.weight > CODE_SIGNER_MAX_WEIGHT:
+        raise SozuError("operation_not_allowed", operation="set_options signer weight")
+    if current.get(key.encoded_signer_key, 0) > CODE_SIGNER_MAX_WEIGHT:
+        raise SozuError("operation_not_allowed", operation="set_options on her device key")
 
 
 def _check_memo_required(envelope: TransactionEnvelope) -> None:
@@ -166,7 +246,7 @@ def payment_submit(*, account: str, signed_xdr: str) -> WalletTransaction:
         raise SozuError("wallet_source_not_yours")
     if not envelope.signatures:
         raise SozuError("wallet_not_signed")
-    _check_operations(envelope, account)
+    sponsored = _check_operations(envelope, account)
     inner_hash = envelope.hash_hex()
     existing = WalletTransaction.objects.filter(inner_hash=inner_hash).first()
     if existing is not None:
@@ -179,6 +259,8 @@ def payment_submit(*, account: str, signed_xdr: str) -> WalletTransaction:
         return submit_stored(existing)
     _check_memo_required(envelope)
     sponsor = service_keypair(ServiceKey.Role.SPONSOR)
+    if sponsored and not signed_by(envelope, sponsor.public_key):
+        envelope.sign(sponsor)  # the reserve of her new recovery code's signer
     bump = build_fee_bump(
         passphrase=settings.NETWORK_PASSPHRASE,
         inner_xdr=envelope.to_xdr(),
@@ -189,7 +271,11 @@ def payment_submit(*, account: str, signed_xdr: str) -> WalletTransaction:
         with transaction.atomic():
             row = WalletTransaction.objects.create(
                 account=account,
-                kind=WalletTransaction.Kind.PAYMENT,
+                kind=(
+                    WalletTransaction.Kind.SIGNERS
+                    if any(isinstance(op, SetOptions) for op in tx.operations)
+                    else WalletTransaction.Kind.PAYMENT
+                ),
                 status=WalletTransaction.Status.SUBMITTED,
                 inner_hash=inner_hash,
                 envelope_xdr=bump.xdr,

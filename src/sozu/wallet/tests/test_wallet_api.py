@@ -418,3 +418,113 @@ def test_her_history_labels_what_her_ngo_paid_her(wallet_net: Any, make_org: Any
     # Another wallet sees nothing of hers.
     other = token_for(client, Keypair.random())
     assert call(client, "get", "/wallet/api/activity", other).json() == []
+
+
+def code_change(
+    net: Any,
+    device: Keypair,
+    *,
+    ops: Any,
+    sponsor: str | None = None,
+) -> str:
+    """Her transaction on her own signers, signed with her device key; `ops(builder, account)`
+    appends the operations, between begin/end sponsoring when `sponsor` is given."""
+    account = device.public_key
+    builder = TransactionBuilder(Server(net.url).load_account(account), net.passphrase, 100)
+    if sponsor:
+        builder.append_begin_sponsoring_future_reserves_op(account, source=sponsor)
+    ops(builder, account)
+    if sponsor:
+        builder.append_end_sponsoring_future_reserves_op(source=account)
+    tx = builder.set_timeout(120).build()
+    tx.sign(device)
+    return tx.to_xdr()
+
+
+def test_a_new_recovery_code_replaces_the_old_one_fee_bumped_and_sponsored(
+    wallet_net: Any,
+) -> None:
+    client = Client()
+    device, old_code, token = create_wallet(client)
+    new_code = Keypair.random()
+
+    def replace(builder: Any, account: str) -> None:
+        builder.append_ed25519_public_key_signer(old_code.public_key, 0, source=account)
+        builder.append_ed25519_public_key_signer(new_code.public_key, 10, source=account)
+
+    xdr = code_change(wallet_net, device, ops=replace, sponsor=accounts.sponsor_public_key())
+    done = call(client, "post", "/wallet/api/transactions", token, {"transaction": xdr})
+    assert done.status_code == 200, done.content
+    data = horizon_account(wallet_net, device.public_key)
+    assert {s["key"]: s["weight"] for s in data["signers"]} == {
+        device.public_key: 20,
+        accounts.recovery_signer(): 10,
+        new_code.public_key: 10,
+    }
+    assert data["thresholds"] == {"low_threshold": 20, "med_threshold": 20, "high_threshold": 20}
+    native = next(b for b in data["balances"] if b["asset_type"] == "native")
+    assert Decimal(native["balance"]) == 0
+    row = WalletTransaction.objects.get(account=device.public_key, kind="signers")
+    assert row.status == "success"
+
+
+def test_her_signer_changes_never_touch_sozus_recovery_signer_thresholds_or_her_key(
+    wallet_net: Any,
+) -> None:
+    from stellar_sdk import Signer
+
+    client = Client()
+    device, old_code, token = create_wallet(client)
+    sponsor = accounts.sponsor_public_key()
+    sozu = accounts.recovery_signer()
+    refused: dict[str, Any] = {
+        "remove Sozu's recovery signer": lambda b, a: b.append_ed25519_public_key_signer(
+            sozu, 0, source=a
+        ),
+        "lower the thresholds": lambda b, a: b.append_set_options_op(
+            low_threshold=10, med_threshold=10, high_threshold=10, source=a
+        ),
+        "change the master weight": lambda b, a: b.append_set_options_op(
+            master_weight=10, source=a
+        ),
+        "a signer heavier than a code": lambda b, a: b.append_ed25519_public_key_signer(
+            Keypair.random().public_key, 20, source=a
+        ),
+        "a signer and a threshold together": lambda b, a: b.append_set_options_op(
+            signer=Signer.ed25519_public_key(Keypair.random().public_key, 10),
+            med_threshold=10,
+            source=a,
+        ),
+        "her device key's weight": lambda b, a: b.append_ed25519_public_key_signer(a, 0, source=a),
+        "a home domain": lambda b, a: b.append_set_options_op(home_domain="evil.example", source=a),
+    }
+    for why, ops in refused.items():
+        for sponsored in (None, sponsor):
+            xdr = code_change(wallet_net, device, ops=ops, sponsor=sponsored)
+            answer = call(client, "post", "/wallet/api/transactions", token, {"transaction": xdr})
+            assert answer.status_code == 400, why
+            assert answer.json()["code"] == "operation_not_allowed", why
+
+    # Sozu sponsors signer changes only: not a payment, not two new signers at once.
+    def two_codes(builder: Any, account: str) -> None:
+        for _ in range(2):
+            builder.append_ed25519_public_key_signer(
+                Keypair.random().public_key, 10, source=account
+            )
+
+    def sponsored_payment(builder: Any, account: str) -> None:
+        builder.append_payment_op(
+            account, Asset("USDC", wallet_net.usdc_issuer), "1", source=account
+        )
+
+    for ops in (two_codes, sponsored_payment):
+        xdr = code_change(wallet_net, device, ops=ops, sponsor=sponsor)
+        answer = call(client, "post", "/wallet/api/transactions", token, {"transaction": xdr})
+        assert answer.json()["code"] == "operation_not_allowed"
+    assert not WalletTransaction.objects.filter(kind="signers").exists()
+    data = horizon_account(wallet_net, device.public_key)
+    assert {s["key"]: s["weight"] for s in data["signers"]} == {
+        device.public_key: 20,
+        sozu: 10,
+        old_code.public_key: 10,
+    }

@@ -3,6 +3,10 @@
 import { gettext, interpolate, locale, ngettext } from "./i18n.js";
 import { localWallet } from "./keys.js";
 
+// Set at the end of a recovery on this phone (her old code still signs): Saldo offers a new code
+// until she makes one (Mi código de recuperación clears it).
+export const NEW_CODE_OFFER = "sozu-new-code-offer";
+
 export function registerServiceWorker() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/wallet/sw.js", { scope: "/wallet/" }).catch(() => {});
