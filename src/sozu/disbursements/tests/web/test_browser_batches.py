@@ -220,6 +220,20 @@ def test_a_batch_from_a_csv_is_fixed_prepared_approved_executed_and_paid_live(
         assert server.transactions().transaction(p.tx_hash).call()["successful"] is True
         link = approver.locator(f"a[href$='/transactions/{p.tx_hash}']")
         expect(link.first).to_be_visible()  # lines packed together share one transaction
+    # The audit page shows all of it: the batch created, sent for approval, approved and put in
+    # execution, each by its person (the payments' hashes are on the batch page above).
+    approver.goto(f"{base}/auditoria/")
+    events = approver.locator("main tbody")
+    for label in (
+        "Lote creado",
+        "Lote enviado a aprobación",
+        "Lote aprobado",
+        "Lote puesto en ejecución",
+    ):
+        expect(events.locator("tr", has_text=label)).to_have_count(1)
+    expect(events.locator("tr", has_text="Lote aprobado")).not_to_contain_text(
+        events.locator("tr", has_text="Lote creado").locator(".ev-who").inner_text()
+    )  # maker-checker: the approver is not the operator
     approver.goto(f"{base}/lotes/")
     shot(approver, "lotes")
     approver.goto(f"{base}/pagos/")
