@@ -109,6 +109,31 @@ def net_settings(localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
 
 
 @pytest.fixture
+def worker(net_settings: LocalNet) -> Iterator[Any]:
+    """`sozu worker` in a thread beside the live site (browser tests): it pays what is queued;
+    stopped after the test."""
+    import threading
+
+    from django.db import connection
+
+    from sozu.disbursements.worker import Worker
+
+    w = Worker("browser-test", threads=2, poll_seconds=0.1)
+
+    def run() -> None:
+        try:
+            w.run()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield w
+    w.stop_event.set()
+    thread.join(timeout=60)
+
+
+@pytest.fixture
 def own_net_settings(fresh_localnet: LocalNet, settings: Any) -> Iterator[LocalNet]:
     """A started network of the test's own, in the settings: its faults touch no other test."""
     yield from use_network(fresh_localnet.start(), settings)

@@ -11,7 +11,6 @@ page fits 360 px. Set SOZU_SCREENSHOTS_DIR to also photograph the pages.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from stellar_sdk import Server
@@ -45,24 +43,6 @@ def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Brows
         b = pw.chromium.launch(executable_path=CHROMIUM)
         yield b
         b.close()
-
-
-@pytest.fixture
-def worker(net_settings: Any) -> Iterator[Worker]:
-    """The worker that pays queued payouts, in a thread, as `sozu worker` runs beside the site."""
-    w = Worker("loan-browser-test", threads=2, poll_seconds=0.1)
-
-    def run() -> None:
-        try:
-            w.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield w
-    w.stop_event.set()
-    thread.join(timeout=60)
 
 
 def person(

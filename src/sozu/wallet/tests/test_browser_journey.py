@@ -12,14 +12,11 @@ confirmation in the dashboard. No request carries her secret.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
-from django.db import connection
 from playwright.sync_api import Browser, expect
 from stellar_sdk import Keypair
 from tests.factories import BeneficiaryFactory
@@ -42,24 +39,6 @@ VARIANTS = [
         id="not-backup-eligible",
     ),
 ]
-
-
-@pytest.fixture
-def worker(wallet_net: Any) -> Iterator[Worker]:
-    """`sozu worker` beside the site: it pays the executed batch."""
-    w = Worker("journey", threads=2, poll_seconds=0.1)
-
-    def run() -> None:
-        try:
-            w.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield w
-    w.stop_event.set()
-    thread.join(timeout=60)
 
 
 @pytest.mark.parametrize(("authenticator", "tier"), VARIANTS)

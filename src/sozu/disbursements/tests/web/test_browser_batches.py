@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -48,24 +46,6 @@ def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Brows
         b = pw.chromium.launch(executable_path=CHROMIUM)
         yield b
         b.close()
-
-
-@pytest.fixture
-def worker(net_settings: Any) -> Iterator[Worker]:
-    """The worker that pays executed batches, in a thread, stopped after the test."""
-    w = Worker("browser-test", threads=2, poll_seconds=0.1)
-
-    def run() -> None:
-        try:
-            w.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield w
-    w.stop_event.set()
-    thread.join(timeout=60)
 
 
 def person(
