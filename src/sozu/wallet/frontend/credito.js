@@ -5,9 +5,9 @@
 import { api } from "./lib/api.js";
 import { gettext, interpolate, locale, ngettext } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
-import { authenticate } from "./lib/passkey.js";
+import { confirmAndPay } from "./lib/pay.js";
 import { ageText, formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
-import { buildPayment, config, payError, sep10Token } from "./lib/stellar.js";
+import { config, payError, sep10Token } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
 const LAST = "sozu-last-loans";
@@ -177,19 +177,12 @@ async function confirm() {
   const button = $("cuota-confirm");
   button.disabled = true;
   try {
-    const cfg = config();
-    const wallet = await localWallet();
-    await authenticate([wallet.credentialId]);
-    const keypair = await localKeypair();
     const { request } = pending;
-    const tx = await buildPayment(cfg, keypair, wallet.account, {
+    const result = await confirmAndPay(config(), {
       destination: request.destination,
       amount: request.amount,
       memo: request.memo,
       memoType: "MEMO_TEXT",
-    });
-    const result = await api("POST", "/wallet/api/transactions", { transaction: tx.toXDR() }, {
-      token: await token(cfg),
     });
     $("cuota-review").hidden = true;
     show(

@@ -5,9 +5,9 @@ import jsQR from "jsqr";
 import { api } from "./lib/api.js";
 import { gettext, interpolate } from "./lib/i18n.js";
 import { localKeypair, localWallet } from "./lib/keys.js";
-import { authenticate } from "./lib/passkey.js";
+import { confirmAndPay } from "./lib/pay.js";
 import { formatUsdc, registerServiceWorker, requireWallet, show } from "./lib/shell.js";
-import { buildPayment, payError, config, parsePayment, sep10Token } from "./lib/stellar.js";
+import { config, parsePayment, payError, sep10Token } from "./lib/stellar.js";
 
 const $ = (id) => document.getElementById(id);
 let pending = null;
@@ -65,14 +65,8 @@ async function confirm() {
   const button = $("pay-confirm");
   button.disabled = true;
   try {
-    const cfg = config();
     // Her fingerprint or screen lock confirms every payment (the passkey she signed up with).
-    const wallet = await localWallet();
-    await authenticate([wallet.credentialId]);
-    const keypair = await localKeypair();
-    const tx = await buildPayment(cfg, keypair, wallet.account, pending);
-    const token = await sep10Token(cfg, keypair, wallet.account);
-    const result = await api("POST", "/wallet/api/transactions", { transaction: tx.toXDR() }, { token });
+    const result = await confirmAndPay(config(), pending);
     $("pay-review").hidden = true;
     show($("pay-done"), interpolate(gettext("Payment sent. Code: %(code)s…"), { code: result.hash.slice(0, 12) }));
     pending = null;
